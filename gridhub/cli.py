@@ -19,6 +19,10 @@ app = typer.Typer(
 )
 topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
+token_app = typer.Typer(
+    help="API and WebSocket tokens (stored hashed in Redis).", no_args_is_help=True
+)
+app.add_typer(token_app, name="token")
 console = Console()
 
 
@@ -39,6 +43,91 @@ def topics_create() -> None:
     names = all_topics(Topics.from_settings(settings), load_city(settings.city_file))
     ensure_topics(settings, names)
     console.print(f"[green]topics ready[/green]: {len(names)} on {settings.kafka_bootstrap}")
+
+
+def _redis_and_keys():  # type: ignore[no-untyped-def]
+    import redis.asyncio as aioredis
+
+    from gridhub.keys import RedisKeys
+
+    settings = get_settings()
+    return settings, aioredis.from_url(str(settings.redis_url)), RedisKeys(settings.redis_prefix)
+
+
+@token_app.command("issue")
+def token_issue(
+    user: str = typer.Option(..., help="who holds the token, e.g. a staff id"),
+    role: str = typer.Option(
+        ...,
+        help="city_operator, supervisor, leader, township_hub, "
+        "village_hub, department, grid_worker, auditor or intake",
+    ),
+    scope: str = typer.Option("", help="township, village, department or grid code"),
+    ttl: int = typer.Option(0, help="lifetime in seconds; 0 = until revoked"),
+) -> None:
+    """Issue a token and print it once; only its hash is stored."""
+    import asyncio
+
+    from gridhub.auth import TokenError, issue_token
+
+    settings, redis, keys = _redis_and_keys()
+    city = load_city(settings.city_file)
+
+    async def run() -> str:
+        try:
+            raw, _ = await issue_token(
+                redis, keys, city, user=user, role=role, scope_code=scope, ttl_seconds=ttl or None
+            )
+            return raw
+        finally:
+            await redis.aclose()
+
+    try:
+        console.print(asyncio.run(run()))
+    except TokenError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise SystemExit(2) from None
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List live tokens: id, holder, role and scope (never the token itself)."""
+    import asyncio
+
+    from gridhub.auth import list_tokens
+
+    _, redis, keys = _redis_and_keys()
+
+    async def run() -> None:
+        try:
+            for p in await list_tokens(redis, keys):
+                scope = f"{p.scope_kind}:{p.scope_code}" if p.scope_code else p.scope_kind
+                console.print(f"{p.token_id}  {p.role:<14} {scope:<22} {p.user}")
+        finally:
+            await redis.aclose()
+
+    asyncio.run(run())
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by the id that ``gridhub token list`` shows."""
+    import asyncio
+
+    from gridhub.auth import revoke_token
+
+    _, redis, keys = _redis_and_keys()
+
+    async def run() -> bool:
+        try:
+            return await revoke_token(redis, keys, token_id)
+        finally:
+            await redis.aclose()
+
+    if not asyncio.run(run()):
+        console.print(f"[red]no token with id {token_id}[/red]")
+        raise SystemExit(1)
+    console.print(f"revoked {token_id}")
 
 
 def main() -> None:

@@ -55,6 +55,18 @@ class RedisKeys:
         """Hash: an API token's role, scope and holder, keyed by its SHA-256."""
         return f"{self.prefix}tok:{token_hash}"
 
+    def token_index(self) -> str:
+        """Set: the hashes of every issued token (for ``gridhub token list``)."""
+        return f"{self.prefix}tokens"
+
+    def command_result(self, command_id: str) -> str:
+        """List: streams/ pushes the outcome of an applied command here (BLPOP to wait)."""
+        return f"{self.prefix}cmd:{command_id}"
+
+    def contact(self, matter_id: str) -> str:
+        """String: the reporter's private contact (JSON), kept apart from the matter view."""
+        return f"{self.prefix}m:{matter_id}:contact"
+
     def rate(self, client: str, window: int) -> str:
         """Counter: requests of one client in one rate-limit window."""
         return f"{self.prefix}rl:{client}:{window}"
