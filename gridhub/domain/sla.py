@@ -107,6 +107,20 @@ def warning_id(matter_id: str, kind: str, generation: int, level: str) -> str:
     return f"{matter_id}:{kind}:{generation}:{level}"
 
 
+def parse_warning_id(wid: str) -> tuple[str, str, int, str]:
+    """Split a :func:`warning_id` back into (matter_id, kind, generation, level).
+
+    The kind may itself contain ``:`` (``report_in:<dept>``); matter ids never do.
+    Raises ValueError on a string that is not a warning id.
+    """
+    matter_id, _, rest = wid.partition(":")
+    kind, _, tail = rest.rpartition(":")
+    kind, _, generation = kind.rpartition(":")
+    if not (matter_id and kind and generation.isdigit() and tail):
+        raise ValueError(f"not a warning id: {wid!r}")
+    return matter_id, kind, int(generation), tail
+
+
 def escalation_step(level: str) -> int:
     """The ladder step of ``"escalate_<n>"`` (n ≥ 1), 0 for yellow/red or anything else."""
     prefix = "escalate_"
