@@ -42,6 +42,47 @@ class Settings(BaseSettings):
     dedupe_ttl_seconds: int = Field(90 * 24 * 3600, ge=60)
     holiday_dir: Path | None = Field(None, description="folder of operator-supplied holiday files")
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    dispatch_url: str | None = Field(
+        None, description="base URL of the dispatch API; default http://<host>:<dispatch_port>"
+    )
+    wallboard_stream_maxlen: int = Field(
+        100_000, ge=100, description="deltas kept in the wallboard Redis stream for reconnects"
+    )
+    wallboard_ping_interval: float = Field(20.0, gt=0, description="seconds between pings")
+    wallboard_ping_timeout: float = Field(20.0, gt=0, description="a client silent this long drops")
+    # dispatch/ API
+    command_wait_seconds: float = Field(
+        5.0, ge=0, le=60, description="how long an API command waits for streams/ before 202"
+    )
+    command_status_ttl_seconds: int = Field(
+        24 * 3600, ge=60, description="how long GET /v1/commands/{id} knows a command"
+    )
+    rating_secret: str = Field(
+        "", description="HMAC key of citizen rating links; empty: one generated once in Redis"
+    )
+    public_base_url: str = Field(
+        "", description="base URL of rating links, e.g. https://gridhub.example; empty: request's"
+    )
+    dispatch_webhooks: bool = Field(True, description="run the webhook deliverer in dispatch")
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    webhook_base_delay_seconds: float = Field(1.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    # streams/ (the Faust worker)
+    streams_app_id: str = Field(
+        "", description="Faust app id = consumer group; empty: '<topic_prefix>gridhub-streams'"
+    )
+    streams_data_dir: Path | None = Field(
+        None, description="Faust data dir; empty: <tmp>/gridhub-streams/<app id>"
+    )
+    streams_web: bool = Field(True, description="serve the worker's web port (/metrics)")
+    streams_batch_size: int = Field(2000, ge=1, le=100_000, description="records per batch")
+    streams_batch_seconds: float = Field(
+        0.05, gt=0, le=5, description="longest wait to fill a batch"
+    )
+    hotspot_threshold: int = Field(
+        5, ge=1, description="matters of one category in one grid within the window"
+    )
+    hotspot_window_seconds: int = Field(24 * 3600, ge=1, description="hotspot window")
 
     @field_validator("kafka_bootstrap")
     @classmethod

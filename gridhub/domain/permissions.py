@@ -12,6 +12,8 @@ Rules:
   matters of its township to its own villages.
 * Supervision (urge, supervise, escalate, decide extensions, close, reopen) belongs to
   supervisors, leaders and city operators; a township hub may urge its township's matters.
+* Extensions of a matter in a hub's area (its township, or its village) may also be decided
+  by that hub, unless the hub itself holds the matter: nobody approves their own request.
 * A whistle comes from the matter's township hub (or a city operator); a report-in from the
   summoned department itself.
 * Ratings come from the citizen, a city operator recording a phone call-back, or the system.
@@ -51,7 +53,7 @@ _ROLES: dict[type[Command], frozenset[str]] = {
     Forward: frozenset({"city_operator"}),
     Merge: frozenset({"city_operator"}),
     Urge: _SUPERVISORS,
-    Supervise: frozenset({"supervisor", "leader"}),
+    Supervise: _SUPERVISORS,
     EscalateToLeader: _SUPERVISORS,
     DecideExtension: _SUPERVISORS,
     Close: frozenset({"city_operator", "supervisor"}),
@@ -59,6 +61,7 @@ _ROLES: dict[type[Command], frozenset[str]] = {
     Rate: frozenset({"citizen", "city_operator"}),
     DeadlineDue: frozenset(),
 }
+_HUBS = frozenset({"township_hub", "village_hub"})
 _OWNER_ACTIONS = (SignFor, AddProgress, Resolve, Return, ReportUp, RequestExtension)
 
 
@@ -116,6 +119,13 @@ def check(command: Command, matter: Matter | None, city: City) -> str | None:
         if actor.scope_code == matter.township:
             return None
         return f"township hub {actor.scope_code} cannot urge a matter of {matter.township}"
+    if matter is not None and isinstance(command, DecideExtension) and actor.role in _HUBS:
+        area = matter.township if actor.role == "township_hub" else matter.village
+        if actor.scope_code != area:
+            return f"{actor.role} {actor.scope_code} cannot decide extensions outside its area"
+        if holds(command, matter):
+            return "the holder cannot decide its own extension request"
+        return None
     allowed = _ROLES.get(type(command))
     if allowed is not None and actor.role not in allowed:
         who = ", ".join(sorted(allowed)) or "the system"

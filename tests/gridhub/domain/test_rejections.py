@@ -462,3 +462,32 @@ def test_forward_to_current_holder_rejected() -> None:
     assert "already held" in rejected(
         m, Forward(matter_id="M1", actor=OPERATOR, at=at(), departments=("WATER", "URBAN"))
     )
+
+
+def _extension_requested() -> Matter:
+    m = signed()
+    due = m.deadlines["resolve"].due_at
+    m, _ = ok(
+        m,
+        RequestExtension(
+            matter_id="M1", actor=V1, at=at(), reason="x", proposed_due=due + timedelta(days=2)
+        ),
+    )
+    return m
+
+
+def test_the_township_above_decides_an_extension_of_its_village() -> None:
+    before = _extension_requested()
+    assert before.extension is not None
+    m, _ = ok(before, DecideExtension(matter_id="M1", actor=township("T1"), at=at(1), approve=True))
+    assert m.extension is None
+    assert m.deadlines["resolve"].due_at == before.extension.proposed_due
+    assert "cannot decide extensions outside its area" in rejected(
+        _extension_requested(),
+        DecideExtension(matter_id="M1", actor=township("T2"), at=at(1), approve=True),
+    )
+
+
+def test_a_city_operator_may_put_a_matter_under_supervision() -> None:
+    m, _ = ok(assigned(), Supervise(matter_id="M1", actor=OPERATOR, at=at()))
+    assert m.supervised

@@ -1,0 +1,1 @@
+"""Benchmarks: each module has main(quick) -> list of {name, value, unit, target, baseline?}."""

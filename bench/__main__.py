@@ -1,0 +1,130 @@
+"""Run every benchmark against the real Kafka and Redis: ``python -m bench [--quick] [--only X]``.
+
+Prints one table and writes ``bench/results/latest.json``: a list of entries
+``{bench, name, value, unit, target, baseline?, ratio?}``. Each benchmark runs its own
+physical-limit baseline in the same run, so a ratio holds on a noisy machine. ``--quick``
+keeps every benchmark working in CI in under a minute; its figures are not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+#: Benchmark modules in the order they run (each has ``main(quick) -> list[dict]``).
+BENCHES = [
+    "pipeline",
+    "alert_lateness",
+    "intake",
+    "dispatch_api",
+    "wallboard_fanout",
+    "recovery",
+]
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.3g}"
+    return "" if value is None else str(value)
+
+
+def run(names: list[str], quick: bool) -> list[dict[str, Any]]:
+    """Run the named benchmarks; a failing one is reported as an entry, not a crash."""
+    entries: list[dict[str, Any]] = []
+    for name in names:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bench.{name}":
+                raise
+            entries.append(
+                {"bench": name, "name": "not available", "value": None, "unit": "", "target": None}
+            )
+            continue
+        started = time.monotonic()
+        try:
+            for entry in module.main(quick):
+                entry.setdefault("bench", name)
+                base, value = entry.get("baseline"), entry.get("value")
+                if base and value is not None and "ratio" not in entry:
+                    entry["ratio"] = round(value / base, 4)
+                entries.append(entry)
+        except Exception as exc:  # report, keep going with the next benchmark
+            traceback.print_exc()
+            entries.append(
+                {
+                    "bench": name,
+                    "name": "FAILED",
+                    "value": None,
+                    "unit": "",
+                    "target": None,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+        entries.append(
+            {
+                "bench": name,
+                "name": "wall time",
+                "value": round(time.monotonic() - started, 1),
+                "unit": "s",
+                "target": None,
+            }
+        )
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
+    parser.add_argument("--only", action="append", choices=BENCHES, help="run just this one")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    entries = run(args.only or BENCHES, args.quick)
+    table = Table(title=f"gridhub benchmarks ({'quick' if args.quick else 'full'})")
+    for column in ("bench", "name", "value", "unit", "target", "baseline", "ratio"):
+        table.add_column(
+            column, justify="right" if column in {"value", "baseline", "ratio"} else "left"
+        )
+    for e in entries:
+        table.add_row(
+            e["bench"],
+            e["name"],
+            _fmt(e.get("value")),
+            e.get("unit", ""),
+            str(e.get("target") or ""),
+            _fmt(e.get("baseline")),
+            _fmt(e.get("ratio")),
+        )
+    Console().print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "quick": args.quick,
+                "machine": {"python": platform.python_version(), "platform": platform.platform()},
+                "total_seconds": round(time.monotonic() - started, 1),
+                "entries": entries,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    print(f"wrote {RESULTS}")
+    return 1 if any(e["name"] == "FAILED" for e in entries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
