@@ -9,7 +9,7 @@ revoke with ``gridhub token ...``; services verify with :func:`verify_token`:
 
 Roles: the people of the command hall (``city_operator``, ``supervisor``, ``leader``,
 ``township_hub``, ``village_hub``, ``department``, ``grid_worker``, ``auditor``) plus
-``intake`` for connector systems (hotline call centres, Open311 apps).
+``intake`` for connector systems (hotline call centres) and ``open311`` for Open311 apps.
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ TokenRole = Literal[
     "grid_worker",
     "auditor",
     "intake",
+    "open311",
 ]
 ROLES: tuple[str, ...] = get_args(TokenRole)
 TOKEN_PREFIX = "ghk_"
+CONNECTOR_ROLES = frozenset({"intake", "open311"})
 
 #: The scope kind each role must carry: city-wide roles, or the unit the holder belongs to.
 SCOPE_OF_ROLE: dict[str, str] = {
@@ -48,6 +50,7 @@ SCOPE_OF_ROLE: dict[str, str] = {
     "leader": "city",
     "auditor": "city",
     "intake": "city",
+    "open311": "city",
     "township_hub": "township",
     "village_hub": "village",
     "department": "department",
@@ -71,11 +74,16 @@ class Principal:
     expires_at: float | None = None
 
     def actor(self) -> Actor:
-        """The domain actor recorded on every command this principal gives."""
-        role = "grid_worker" if self.role == "intake" else self.role
+        """The domain actor recorded on every command this principal gives.
+
+        Connector tokens (``intake``, ``open311``) submit matters but never act on one, so
+        they have no actor: asking for it is a programming error (ValueError).
+        """
+        if self.role in CONNECTOR_ROLES:
+            raise ValueError(f"a {self.role} token submits matters and cannot act on them")
         return Actor(
             user_id=self.user,
-            role=role,
+            role=self.role,  # type: ignore[arg-type]
             scope_kind=self.scope_kind,  # type: ignore[arg-type]
             scope_code=self.scope_code,
         )

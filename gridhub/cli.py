@@ -6,6 +6,9 @@ Services add their own sub-commands in :func:`main` so this file stays a table o
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
@@ -128,6 +131,57 @@ def token_revoke(token_id: str) -> None:
         console.print(f"[red]no token with id {token_id}[/red]")
         raise SystemExit(1)
     console.print(f"revoked {token_id}")
+
+
+@app.command("import")
+def import_calls(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CSV or JSON-lines call-centre export"
+        ),
+    ],
+    source: Annotated[str, typer.Option(help="hotline-12345 or hotline-business")],
+    report: Annotated[
+        Path | None,
+        typer.Option(help="where to write rejected lines (default FILE.rejected.jsonl)"),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=2048, help="lines in flight at once")
+    ] = 128,
+    max_pause: Annotated[
+        float, typer.Option(help="seconds to wait for Kafka before stopping")
+    ] = 900.0,
+) -> None:
+    """Import call records from a file: accepted / duplicate / rejected, with reasons."""
+    import asyncio
+
+    from connectors.importer import ImportAborted, import_file, summary_lines
+    from gridhub.intake import Source
+
+    try:
+        kind = Source(source)
+        summary = asyncio.run(
+            import_file(
+                file,
+                kind,
+                get_settings(),
+                report=report,
+                concurrency=concurrency,
+                max_pause_seconds=max_pause,
+                console=console,
+            )
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise SystemExit(2) from None
+    except ImportAborted as exc:
+        for line in summary_lines(exc.summary):
+            console.print(line)
+        console.print(f"[red]stopped: {exc}; re-run the same command to go on[/red]")
+        raise SystemExit(1) from None
+    for line in summary_lines(summary):
+        console.print(line)
 
 
 def main() -> None:

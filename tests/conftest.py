@@ -58,3 +58,8 @@ async def redis_client(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     async for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=1000):
         await client.delete(key)
     await client.aclose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run tests marked ``faults`` (they stop and start processes) after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)

@@ -1,0 +1,1 @@
+"""One module per intake channel: its input model, its normalisation and its routes."""
