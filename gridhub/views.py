@@ -93,3 +93,7 @@ class AlertMessage(TypedDict):
     fired_at: str
     township: str
     village: str
+    step: NotRequired[int]  # escalation ladder step (level "escalate")
+    grid: NotRequired[str]  # grid alerts
+    category: NotRequired[str]  # grid alerts
+    detail: NotRequired[str]  # grid alerts / calendar: human-readable detail

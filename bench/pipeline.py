@@ -1,0 +1,224 @@
+"""Pipeline benchmark: intake matters/s through the real stream worker to department topics.
+
+    python -m bench.pipeline [--quick]
+
+Pre-loads N intake records (department-tier categories of the reference city, so every
+matter is routed to one or more ``dept.<code>`` topics) into a fresh topic prefix, starts
+the real worker (``python -m streams worker``, a subprocess), and measures sustained
+matters/s from the first department record to the last one (worker start-up excluded).
+In the same run a raw aiokafka loop (consume → orjson parse → produce) over the same
+records gives the baseline; the ratio is printed. Topics and keys are deleted afterwards.
+``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from gridhub.citydata import load_city
+from gridhub.cloudevents import encode
+from gridhub.intake import IntakeMatter, intake_event, matter_id_for
+from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_topics
+from gridhub.settings import Settings, load_settings
+from gridhub.topics import Topics
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 5000.0
+TARGET_SHARE = 0.25
+
+
+def _records(settings: Settings, n: int) -> tuple[list[tuple[bytes, bytes, list[Any]]], int]:
+    """N encoded intake records and the number of department tasks they must produce."""
+    city = load_city(settings.city_file)
+    categories = [c for c in city.categories.values() if c.default_tier == "department"]
+    grids = sorted(city.grids)
+    now = datetime.now(UTC)
+    out, tasks = [], 0
+    for i in range(n):
+        category = categories[i % len(categories)]
+        tasks += len(category.departments)
+        matter = IntakeMatter(
+            matter_id=matter_id_for("app", f"bench-{i}"),
+            source="app",  # type: ignore[arg-type]
+            source_id=f"bench-{i}",
+            received_at=now,
+            category=category.code,
+            grid=grids[(i * 7) % len(grids)],
+            description=f"bench matter {i}: 路灯不亮，已持续三天",
+            reporter={"name": "张三", "phone": "13800000000"},  # type: ignore[arg-type]
+        )
+        r = encode(intake_event(matter))
+        out.append((r.key or b"", r.value, r.headers))
+    return out, tasks
+
+
+async def _preload(settings: Settings, topic: str, records: list[tuple[bytes, bytes, Any]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, linger_ms=20, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k, headers=h) for k, v, h in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _end_total(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) -> int:
+    ends = await consumer.end_offsets(parts)
+    return int(sum(ends.values()))
+
+
+async def _measure_worker(settings: Settings, topics: Topics, expected: int, n: int) -> float:
+    """Run the worker until ``expected`` department records exist; matters/s sustained."""
+    city = load_city(settings.city_file)
+    env = {
+        **os.environ,
+        "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
+        "GRIDHUB_REDIS_PREFIX": settings.redis_prefix,
+        "GRIDHUB_CITY_FILE": str(settings.city_file),
+        "GRIDHUB_STREAMS_WEB": "false",
+        "GRIDHUB_STREAMS_DATA_DIR": tempfile.mkdtemp(prefix="gridhub-bench-"),
+        "GRIDHUB_LOG_LEVEL": "WARNING",
+    }
+    log = (ROOT / ".local" / "bench-pipeline-worker.log").open("wb")
+    command = os.environ.get("BENCH_WORKER", "-m streams worker").split()  # or a profiler
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *command, cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        parts = [
+            TopicPartition(topics.department(d), p)
+            for d in city.departments
+            for p in range(settings.topic_partitions)
+        ]
+        first: float | None = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            total = await _end_total(consumer, parts)
+            now = time.monotonic()
+            if total and first is None:
+                first, first_total = now, total
+            if total >= expected:
+                assert first is not None
+                done = expected - first_total
+                return n * (done / expected) / max(1e-6, now - first)
+            if proc.returncode is not None:
+                raise RuntimeError("the worker exited; see .local/bench-pipeline-worker.log")
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"only {total} of {expected} department records after 600 s")
+    finally:
+        await consumer.stop()
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+        log.close()
+
+
+async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> float:
+    """The raw aiokafka loop over the same records: consume, orjson parse, produce."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, linger_ms=5, max_batch_size=512 * 1024
+    )
+    await consumer.start()
+    await producer.start()
+    try:
+        seen, started = 0, time.monotonic()
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            futures = []
+            for records in batch.values():
+                for r in records:
+                    data = orjson.loads(r.value)
+                    futures.append(
+                        await producer.send(
+                            sink, key=r.key, value=orjson.dumps(data), headers=list(r.headers)
+                        )
+                    )
+                seen += len(records)
+            if futures:
+                await asyncio.gather(*futures)
+        return n / (time.monotonic() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _run(quick: bool) -> list[dict[str, Any]]:
+    n = 20_000 if quick else 100_000
+    tag = uuid.uuid4().hex[:8]
+    settings = load_settings(topic_prefix=f"bench{tag}.", redis_prefix=f"bench{tag}:")
+    topics = Topics.from_settings(settings)
+    city = load_city(settings.city_file)
+    raw_sink = f"{settings.topic_prefix}raw.sink"
+    ensure_topics(settings, [*all_topics(topics, city), raw_sink])
+    try:
+        records, expected = _records(settings, n)
+        await _preload(settings, topics.intake, records)
+        pipeline = await _measure_worker(settings, topics, expected, n)
+        print(f"pipeline: {pipeline:,.0f} matters/s", file=sys.stderr)
+        raw = await _measure_raw(settings, topics.intake, raw_sink, n)
+    finally:
+        delete_topics_with_prefix(settings, settings.topic_prefix)
+        redis = aioredis.from_url(str(settings.redis_url))
+        async for key in redis.scan_iter(match=f"{settings.redis_prefix}*", count=5000):
+            await redis.delete(key)
+        await redis.aclose()
+    ratio = pipeline / raw if raw else 0.0
+    return [
+        {
+            "name": "pipeline intake→department topics",
+            "value": round(pipeline),
+            "unit": "matters/s",
+            "target": TARGET,
+            "baseline": round(raw),
+        },
+        {
+            "name": "raw aiokafka consume→parse→produce",
+            "value": round(raw),
+            "unit": "records/s",
+            "target": 0,
+        },
+        {
+            "name": "pipeline / raw ratio",
+            "value": round(ratio, 3),
+            "unit": "ratio",
+            "target": TARGET_SHARE,
+        },
+    ]
+
+
+def main(quick: bool = False) -> list[dict[str, Any]]:
+    """Run the pipeline benchmark; ``quick`` uses 20,000 matters instead of 100,000."""
+    return asyncio.run(_run(quick))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true")
+    for entry in main(parser.parse_args().quick):
+        base = f"  (baseline {entry['baseline']:,})" if "baseline" in entry else ""
+        head = f"{entry['name']}: {entry['value']:,} {entry['unit']}"
+        print(f"{head}  (target {entry['target']:,}){base}")

@@ -1,0 +1,392 @@
+"""The batch core of the worker: records in, new states and every output out. No I/O.
+
+    proc = Processor(ctx, topics)
+    result = proc.process(records, states.get, detectors.get)
+
+For each input record: decode (CloudEvent), validate (intake against the city, command
+shape, key = matter id), apply through the pure domain (``machine.apply``) and collect the
+outputs. Refused records become dead letters with the reason; nothing raises. Per matter,
+the batch keeps the state at the batch start and the latest one, so department tasks,
+wallboard deltas, timers and the table write happen once per matter per batch however many
+of its records the batch holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from gridhub.cloudevents import DecodeError, KafkaRecord, decode
+from gridhub.commands_topic import parse_command
+from gridhub.domain.commands import SYSTEM, Accept, Command, DeadlineDue, InvalidCommand
+from gridhub.domain.context import Context
+from gridhub.domain.events import Accepted, Event
+from gridhub.domain.events import Warning as WarningEvent
+from gridhub.domain.hotspot import HotspotDetector
+from gridhub.domain.machine import apply, pending_timers
+from gridhub.domain.matter import Matter, ReporterInfo
+from gridhub.domain.sla import ScheduledWarning
+from gridhub.intake import IntakeMatter, check_against_city, parse_intake
+from gridhub.topics import Topics
+from gridhub.views import AlertMessage, CommandResult, MatterView
+from streams import codec, messages
+from streams.views import (
+    alert_message,
+    department_task,
+    grid_alert_message,
+    matter_delta,
+    matter_view,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InRecord:
+    """One consumed Kafka record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass(slots=True)
+class Step:
+    """One input applied to one matter: its events and the state after it."""
+
+    tp: str
+    offset: int
+    command: Command
+    events: list[Event]
+    after: Matter | None
+
+
+@dataclass(slots=True)
+class MatterWork:
+    """Everything one batch did to one matter."""
+
+    matter_id: str
+    partition: int
+    before: Matter | None
+    state: Matter | None
+    steps: list[Step] = field(default_factory=list)
+    view: MatterView | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the state differs from the batch start (a new version)."""
+        return self.state is not None and self.state is not self.before
+
+
+@dataclass(slots=True)
+class Alert:
+    """An alert to publish and project; ``field`` names it in the matter's alert hash."""
+
+    message: AlertMessage
+    field: str
+    tp: str
+    offset: int
+
+
+@dataclass
+class BatchResult:
+    """What one batch produced; :mod:`streams.app` sends, projects and persists it."""
+
+    records: list[tuple[str, KafkaRecord]] = field(default_factory=list)
+    works: dict[str, MatterWork] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    schedule: dict[int, list[ScheduledWarning]] = field(default_factory=dict)
+    cancel: dict[int, list[str]] = field(default_factory=dict)
+    hotspot_partitions: set[int] = field(default_factory=set)
+    results: list[tuple[str, int, CommandResult]] = field(default_factory=list)
+    fallback_years: list[int] = field(default_factory=list)
+    dead_letters: int = 0
+
+
+def accept_command(m: IntakeMatter) -> Accept:
+    """The Accept for an intake record (the clocks start at ``received_at``)."""
+    reporter = None
+    if m.reporter is not None:
+        reporter = ReporterInfo(
+            name=m.reporter.name, phone=m.reporter.phone, email=m.reporter.email
+        )
+    return Accept(
+        matter_id=m.matter_id,
+        actor=SYSTEM,
+        at=m.received_at,
+        source=m.source.value,
+        source_id=m.source_id,
+        received_at=m.received_at,
+        category=m.category,
+        grid=m.grid,
+        description=m.description,
+        urgency=m.urgency,
+        address=m.address,
+        lat=m.lat,
+        lon=m.lon,
+        reporter=reporter,
+        attachments=tuple(str(a) for a in m.attachments),
+        worker_id=m.worker_id,
+        solved_on_spot=m.solved_on_spot,
+        result=m.result,
+    )
+
+
+class Processor:
+    """Applies batches of input records through the domain (see the module doc)."""
+
+    def __init__(self, ctx: Context, topics: Topics) -> None:
+        self.ctx = ctx
+        self.topics = topics
+        self.ladder = len(ctx.policy.ladder)
+
+    def process(
+        self,
+        records: Sequence[InRecord],
+        state_of: Callable[[str], Matter | None],
+        detector_of: Callable[[int], HotspotDetector],
+    ) -> BatchResult:
+        """Apply ``records`` in order; ``state_of`` reads a matter's stored state and
+        ``detector_of`` a partition's hotspot detector (mutated in place)."""
+        out = BatchResult()
+        for record in records:
+            self._one(record, out, state_of, detector_of)
+        for work in out.works.values():
+            if work.changed:
+                self._finish(work, out)
+        return out
+
+    # --- one record ------------------------------------------------------------------
+
+    def _dead(self, out: BatchResult, record: InRecord, reason: str) -> None:
+        log.warning(
+            "dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+        )
+        out.dead_letters += 1
+        out.records.append(
+            (
+                self.topics.dead_letter,
+                messages.dead_letter_record(
+                    reason,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    record.key,
+                    record.value,
+                    record.headers,
+                ),
+            )
+        )
+
+    def _command_of(self, record: InRecord, out: BatchResult) -> Command | None:
+        try:
+            event = decode(record.value, record.headers)
+        except DecodeError as exc:
+            self._dead(out, record, str(exc))
+            return None
+        if record.topic == self.topics.commands:
+            command = parse_command(event)
+            if isinstance(command, InvalidCommand):
+                self._dead(out, record, f"invalid command: {command.reason}")
+                if event.subject:  # let a waiting API caller know at once
+                    self._reject_invalid(event.id, event.subject, command, record, out)
+                return None
+        else:
+            try:
+                intake = parse_intake(event)
+            except DecodeError as exc:
+                self._dead(out, record, str(exc))
+                return None
+            problems = check_against_city(intake, self.ctx.city)
+            if problems:
+                self._dead(out, record, "; ".join(f"{f}: {p}" for f, p in problems))
+                return None
+            command = accept_command(intake)
+        if record.key != command.matter_id.encode():
+            self._dead(out, record, f"record key {record.key!r} is not the matter id")
+            return None
+        return command
+
+    def _reject_invalid(
+        self,
+        command_id: str,
+        matter_id: str,
+        bad: InvalidCommand,
+        record: InRecord,
+        out: BatchResult,
+    ) -> None:
+        result: CommandResult = {
+            "command_id": command_id,
+            "matter_id": matter_id,
+            "status": "rejected",
+            "reason": f"invalid command: {bad.reason}",
+            "events": [],
+        }
+        out.results.append((f"{record.topic}:{record.partition}", record.offset, result))
+
+    def _one(
+        self,
+        record: InRecord,
+        out: BatchResult,
+        state_of: Callable[[str], Matter | None],
+        detector_of: Callable[[int], HotspotDetector],
+    ) -> None:
+        command = self._command_of(record, out)
+        if command is None:
+            return
+        mid = command.matter_id
+        work = out.works.get(mid)
+        if work is None:
+            before = state_of(mid)
+            work = MatterWork(mid, record.partition, before, before)
+            out.works[mid] = work
+        state, events = apply(work.state, command, self.ctx)
+        work.state = state
+        step = Step(f"{record.topic}:{record.partition}", record.offset, command, events, state)
+        work.steps.append(step)
+        if (
+            record.topic == self.topics.commands
+            and command.command_id
+            and not isinstance(command, DeadlineDue)
+        ):
+            out.results.append((step.tp, step.offset, _result(command, events, state)))
+        years = self.ctx.calendar.new_fallback_years()
+        if years:
+            out.fallback_years.extend(sorted(years))
+            self._calendar_alerts(sorted(years), command, state, step, out)
+        for event in events:
+            out.records.append(
+                (self.topics.events, messages.event_record(event, codec.event_dict(event)))
+            )
+            if state is None:
+                continue
+            alert = alert_message(event, state)
+            if alert is not None:
+                self._alert(alert, _alert_field(event), step, out)
+            if isinstance(event, Accepted):
+                self._hotspot(event, state, work.partition, step, out, detector_of)
+
+    def _alert(self, alert: AlertMessage, field: str, step: Step, out: BatchResult) -> None:
+        out.records.append((self.topics.alerts, messages.alert_record(alert)))
+        out.alerts.append(Alert(alert, field, step.tp, step.offset))
+
+    def _hotspot(
+        self,
+        event: Accepted,
+        state: Matter,
+        partition: int,
+        step: Step,
+        out: BatchResult,
+        detector_of: Callable[[int], HotspotDetector],
+    ) -> None:
+        found = detector_of(partition).observe(
+            state.grid, state.category, state.received_at, matter_id=state.id
+        )
+        out.hotspot_partitions.add(partition)
+        if found is not None:
+            alert = grid_alert_message(found, state.township, state.village, f"{state.id}:hotspot")
+            self._alert(alert, "g|hotspot|", step, out)
+
+    def _calendar_alerts(
+        self, years: list[int], command: Command, state: Matter | None, step: Step, out: BatchResult
+    ) -> None:
+        for year in years:
+            detail = (
+                f"no holiday data for {year}: working days there fall back to plain weekends; "
+                "supply a holiday file (GRIDHUB_HOLIDAY_DIR) to fix deadlines"
+            )
+            log.error("CALENDAR FALLBACK: %s", detail)
+            alert: AlertMessage = {
+                "id": f"calendar:{year}",
+                "matter_id": command.matter_id,
+                "level": "calendar",
+                "kind": "calendar_fallback",
+                "target": "city",
+                "due_at": f"{year}-01-01T00:00:00+08:00",
+                "fired_at": command.at.isoformat(),
+                "township": "",
+                "village": "",
+                "detail": detail,
+            }
+            self._alert(alert, f"g|calendar{year}|", step, out)
+            delta = {
+                "kind": "calendar",
+                "scope": {"township": "", "village": "", "grid": "", "departments": []},
+                "at": command.at.isoformat(),
+                "data": {"year": year, "fallback": "weekends", "detail": detail},
+            }
+            out.records.append(
+                (self.topics.wallboard, messages.delta_record(delta, f"calendar:{year}", None))
+            )
+
+    # --- once per matter per batch -------------------------------------------------------
+
+    def _finish(self, work: MatterWork, out: BatchResult) -> None:
+        state, before = work.state, work.before
+        assert state is not None
+        view = matter_view(state, self.ladder)
+        work.view = view
+        departments = list(state.departments)
+        if before is not None:
+            departments += [d for d in before.departments if d not in departments]
+        for dept in departments:
+            task = department_task(state, dept, view)
+            out.records.append(
+                (
+                    self.topics.department(dept),
+                    messages.task_record(state.id, state.version, dept, task),
+                )
+            )
+        out.records.append(
+            (
+                self.topics.wallboard,
+                messages.delta_record(
+                    matter_delta(state, view), f"{state.id}:{state.version}:wb", state.id
+                ),
+            )
+        )
+        after_timers = pending_timers(state, self.ctx)
+        if after_timers:
+            out.schedule.setdefault(work.partition, []).extend(after_timers)
+        if before is not None:
+            keep = {t.warning_id for t in after_timers}
+            stale = [
+                t.warning_id for t in pending_timers(before, self.ctx) if t.warning_id not in keep
+            ]
+            if stale:
+                out.cancel.setdefault(work.partition, []).extend(stale)
+
+
+def _alert_field(event: Event) -> str:
+    """The alert's field in the matter's alert hash: ``w|kind|generation|level`` for deadline
+    warnings (removed when that deadline stops running), ``g|<event id>|`` for grid alerts
+    (removed when the matter is no longer open)."""
+    if isinstance(event, WarningEvent):
+        return f"w|{event.kind}|{event.generation}|{event.level}"
+    return f"g|{event.event_id}|"
+
+
+def _result(command: Command, events: list[Event], state: Matter | None) -> CommandResult:
+    rejected = [e for e in events if e.type == "rejected"]
+    result: CommandResult = {
+        "command_id": command.command_id,
+        "matter_id": command.matter_id,
+        "status": "rejected" if rejected else "applied",
+        "events": [e.type for e in events],
+    }
+    if rejected:
+        result["reason"] = str(getattr(rejected[0], "reason", ""))
+    if state is not None:
+        result["state"] = state.state.value
+        result["version"] = state.version
+    return result
+
+
+def hotspot_detector(threshold: int, window_seconds: int) -> HotspotDetector:
+    """A fresh detector with the configured threshold and window."""
+    return HotspotDetector(threshold, timedelta(seconds=window_seconds))

@@ -1,0 +1,160 @@
+"""One batch, end to end: process (pure), publish, project, schedule timers, persist state.
+
+Order, and why it gives at-least-once outputs with exactly-once effects:
+
+1. :class:`~streams.processor.Processor` computes everything from the batch (no I/O).
+2. In parallel: every output record is handed to the producer and all acks are awaited;
+   the Redis projections go in one MULTI/EXEC (offset-guarded, see
+   :mod:`streams.projections`); the deadline index gets one ZADD/ZREM per partition.
+3. Only then the new states are written to the table and its changelog (one changelog
+   record per matter per batch). Faust flushes the producer before it commits offsets.
+
+A crash before (3) replays the batch from the last commit with the old state: the same
+outputs are produced again with the same deterministic ids (consumers dedupe by id) and
+projections skip the offsets already written. A crash after (3) but before the commit
+replays inputs against the new state: commands are idempotent there (a duplicate Accept
+or an already fired warning produces nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from gridhub.cloudevents import KafkaRecord
+from gridhub.domain.hotspot import HotspotDetector
+from gridhub.domain.matter import Matter
+from streams import codec, metrics
+from streams.deadlines import DeadlineIndex
+from streams.processor import BatchResult, InRecord, Processor, hotspot_detector
+from streams.projections import Projector
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, KafkaRecord], Awaitable[Awaitable[Any]]]
+
+
+class Store(Protocol):
+    """The table side the runtime needs: a dict-like local store plus its changelog."""
+
+    def get(self, key: bytes) -> Any: ...
+
+    async def put(self, partition: int, key: bytes, value: Any, raw: bytes) -> Awaitable[Any]:
+        """Store ``value`` and write ``raw`` to the changelog; returns the ack's future."""
+        ...
+
+
+class BatchRuntime:
+    """Runs batches (see the module doc); ``send`` hands one record to the producer and
+    returns the future of its ack."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        projector: Projector,
+        index: DeadlineIndex,
+        matters: Store,
+        hotspots: Store,
+        send: Send,
+        hotspot_threshold: int,
+        hotspot_window_seconds: int,
+        hotspot_flush_seconds: float = 10.0,
+    ) -> None:
+        self.processor = processor
+        self.projector = projector
+        self.index = index
+        self.matters = matters
+        self.hotspots = hotspots
+        self.send = send
+        self._threshold = hotspot_threshold
+        self._window = hotspot_window_seconds
+        self._detectors: dict[int, HotspotDetector] = {}
+        self._dirty_detectors: set[int] = set()
+        self._hotspot_flush = hotspot_flush_seconds
+        self._last_flush = 0.0
+
+    def state_of(self, matter_id: str) -> Matter | None:
+        """The stored state of a matter (decoded lazily after a changelog recovery)."""
+        key = matter_id.encode()
+        value = self.matters.get(key)
+        if value is None or isinstance(value, Matter):
+            return value
+        return codec.matter_from_bytes(value)
+
+    def detector_of(self, partition: int) -> HotspotDetector:
+        """The hotspot detector of one partition, restored from the table on first use."""
+        found = self._detectors.get(partition)
+        if found is None:
+            raw = self.hotspots.get(f"p{partition}".encode())
+            if raw is not None:
+                found = HotspotDetector.from_dict(codec.loads(raw))
+            else:
+                found = hotspot_detector(self._threshold, self._window)
+            self._detectors[partition] = found
+        return found
+
+    def forget_partitions(self) -> None:
+        """Drop cached detectors (after a rebalance another worker may have moved them on)."""
+        self._detectors.clear()
+        self._dirty_detectors.clear()
+
+    async def handle(self, records: Sequence[InRecord]) -> BatchResult:
+        """Process, publish, project and persist one batch."""
+        started = time.perf_counter()
+        result = self.processor.process(records, self.state_of, self.detector_of)
+        max_offsets: dict[str, int] = {}
+        for r in records:
+            tp = f"{r.topic}:{r.partition}"
+            if r.offset > max_offsets.get(tp, -1):
+                max_offsets[tp] = r.offset
+            metrics.RECORDS.labels(r.topic).inc()
+        await asyncio.gather(
+            self._publish(result.records),
+            self.projector.write(result, max_offsets),
+            self._timers(result),
+        )
+        await self._persist(result)
+        self._announce(result)
+        metrics.BATCH_SIZE.observe(len(records))
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        return result
+
+    async def _publish(self, records: list[tuple[str, KafkaRecord]]) -> None:
+        futures = [await self.send(topic, record) for topic, record in records]
+        if futures:
+            await asyncio.gather(*futures)
+        metrics.OUTPUTS.inc(len(records))
+
+    async def _timers(self, result: BatchResult) -> None:
+        jobs = [self.index.schedule(p, timers) for p, timers in result.schedule.items()]
+        jobs += [self.index.cancel(p, ids) for p, ids in result.cancel.items()]
+        if jobs:
+            await asyncio.gather(*jobs)
+
+    async def _persist(self, result: BatchResult) -> None:
+        acks = []
+        for work in result.works.values():
+            if work.changed and work.state is not None:
+                key, raw = work.matter_id.encode(), codec.matter_bytes(work.state)
+                acks.append(await self.matters.put(work.partition, key, work.state, raw))
+        self._dirty_detectors |= result.hotspot_partitions
+        now = time.monotonic()
+        if self._dirty_detectors and now - self._last_flush >= self._hotspot_flush:
+            for partition in self._dirty_detectors:
+                detector = self._detectors.get(partition)
+                if detector is not None:
+                    raw = codec.dumps(detector.to_dict())
+                    key = f"p{partition}".encode()
+                    acks.append(await self.hotspots.put(partition, key, raw, raw))
+            self._dirty_detectors.clear()
+            self._last_flush = now
+        if acks:
+            await asyncio.gather(*acks)
+
+    def _announce(self, result: BatchResult) -> None:
+        metrics.DEAD_LETTERS.inc(result.dead_letters)
+        for year in result.fallback_years:
+            metrics.CALENDAR_FALLBACK.labels(str(year)).set(1)
