@@ -3,10 +3,11 @@
     bus = CommandBus(settings, keys, topics, redis, producer)
     outcome = await bus.submit(command)   # applied / rejected / pending
 
-The record is a CloudEvent ``gridhub.matter.command.v1`` keyed by matter id (one writer per
-matter) whose body is ``command_to_dict(command)``. streams/ RPUSHes a CommandResult to
-``RedisKeys.command_result(command_id)``; we wait with ``BLMOVE key key`` (a blocking read
-that leaves the result in place, so ``GET /v1/commands/{id}`` can read it again).
+The record is built by :func:`gridhub.commands_topic.command_record` (the one codec of
+``matters.commands``: a CloudEvent keyed by matter id, so one writer per matter). streams/
+RPUSHes a CommandResult to ``RedisKeys.command_result(command_id)``; we wait with
+``BLMOVE key key`` (a blocking read that leaves the result in place, so
+``GET /v1/commands/{id}`` can read it again).
 """
 
 from __future__ import annotations
@@ -23,15 +24,12 @@ from aiokafka.errors import KafkaError
 
 from dispatch.deps import text
 from dispatch.errors import ApiError
-from gridhub.cloudevents import CloudEvent, encode, register
-from gridhub.domain.commands import Command, command_to_dict
+from gridhub.commands_topic import command_record
+from gridhub.domain.commands import Command
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 
-COMMAND_EVENT = "matter.command"
-COMMAND_VERSION = 1
-COMMAND_TYPE = register(COMMAND_EVENT, COMMAND_VERSION)
 SOURCE = "/dispatch"
 
 
@@ -92,16 +90,7 @@ class CommandBus:
         key = self.keys.command_pending(cid)
         await self.redis.hset(key, mapping=meta)  # type: ignore[arg-type]
         await self.redis.expire(key, self.settings.command_status_ttl_seconds)
-        event = CloudEvent.new(
-            COMMAND_EVENT,
-            COMMAND_VERSION,
-            source=SOURCE,
-            subject=command.matter_id,
-            id=cid,
-            time=command.at,
-            data=command_to_dict(command),
-        )
-        record = encode(event)
+        record = command_record(command, source=SOURCE)
         try:
             await self.producer.send_and_wait(
                 self.topics.commands, value=record.value, key=record.key, headers=record.headers

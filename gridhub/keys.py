@@ -32,7 +32,8 @@ class RedisKeys:
         return f"{self.prefix}q:dept:{department}"
 
     def hub_open(self, kind: str, code: str) -> str:
-        """Sorted set: open matters of a hub (city|township|village), scored by deadline."""
+        """Sorted set: open matters in a hub's area (city|township|village) — what the hub
+        may see, whoever holds them — scored by deadline."""
         return f"{self.prefix}open:{kind}:{code}"
 
     def kpi(self, dimension: str, code: str, day: str) -> str:

@@ -64,8 +64,8 @@ async def open_matters(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Response:
-    """Open matters held by township or village ``code``; a hub sees only its own (and a
-    township its villages')."""
+    """Open matters in the area of township or village ``code`` (whoever holds them now); a
+    hub sees only its own area (and a township its villages')."""
     units = svc.city.townships if kind == "township" else svc.city.villages
     if code not in units or not _may_read_hub(p, kind, code, svc):
         raise not_found(kind)
