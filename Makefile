@@ -12,6 +12,10 @@ run: bootstrap infra
 	@echo
 	@scripts/kafka.sh status; scripts/redis.sh status
 	@scripts/services.sh status
+	@echo
+	@echo "City board (demo operator token, valid 24 h):"
+	@echo "  http://127.0.0.1:$${GRIDHUB_WALLBOARD_PORT:-8083}/?token=$$($(VENV)/bin/gridhub token issue --user demo-operator --role city_operator --ttl 86400)"
+	@echo "Township board: add &hub=township:T01 to that URL. API docs: :8081/docs (intake), :8082/docs (dispatch)."
 	@echo; echo "Stop everything with: make stop"
 
 test: bootstrap infra

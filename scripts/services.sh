@@ -13,7 +13,8 @@ SERVICES=(
   "streams|streams/app.py|$BIN/python -m streams worker|worker; metrics on :${GRIDHUB_STREAMS_PORT:-6066}"
   "intake|connectors/app.py|$BIN/python -m connectors|http://127.0.0.1:${GRIDHUB_INTAKE_PORT:-8081}/docs"
   "dispatch|dispatch/app.py|$BIN/python -m dispatch|http://127.0.0.1:${GRIDHUB_DISPATCH_PORT:-8082}/docs"
-  "wallboard|wallboard/app.py|$BIN/python -m wallboard|http://127.0.0.1:${GRIDHUB_WALLBOARD_PORT:-8083}/"
+  "wallboard-feeder|wallboard/feeder.py|$BIN/python -m wallboard feeder|Kafka -> wallboard Redis stream (its own process)"
+  "wallboard|wallboard/app.py|$BIN/python -m wallboard gateway --feeder-standby|http://127.0.0.1:${GRIDHUB_WALLBOARD_PORT:-8083}/ (feeder standby)"
   "simulator|gridhub/simulate/__init__.py|$BIN/gridhub simulate --rate 2 --live|demo feed: 2 matters/s through intake"
 )
 
@@ -24,7 +25,9 @@ up() {
     IFS='|' read -r name module cmd where <<<"$entry"
     [ -f "$ROOT/$module" ] || continue
     if alive "$name"; then log "$name already running (pid $(cat "$RUN/$name.pid"))"; continue; fi
-    (cd "$ROOT" && nohup $cmd >>"$RUN/$name.log" 2>&1 & echo $! >"$RUN/$name.pid")
+    # exec: no shell stays behind holding the caller's stdout (make run | tail must end)
+    (cd "$ROOT" && exec nohup $cmd >>"$RUN/$name.log" 2>&1 </dev/null) &
+    echo $! >"$RUN/$name.pid"
     log "started $name (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
   done
 }
