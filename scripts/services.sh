@@ -13,7 +13,8 @@ SERVICES=(
   "streams|streams/app.py|$BIN/python -m streams worker|worker; metrics on :${GRIDHUB_STREAMS_PORT:-6066}"
   "intake|connectors/app.py|$BIN/python -m connectors|http://127.0.0.1:${GRIDHUB_INTAKE_PORT:-8081}/docs"
   "dispatch|dispatch/app.py|$BIN/python -m dispatch|http://127.0.0.1:${GRIDHUB_DISPATCH_PORT:-8082}/docs"
-  "wallboard-feeder|wallboard/feeder.py|$BIN/python -m wallboard feeder|Kafka -> wallboard Redis stream (its own process)"
+  "wallboard-summaries|wallboard/summaries.py|$BIN/python -m wallboard summarizer|hub summaries, once for every gateway"
+  "wallboard-feeder|wallboard/feeder.py|$BIN/python -m wallboard feeder --no-summaries|Kafka -> wallboard Redis stream"
   "wallboard|wallboard/app.py|$BIN/python -m wallboard gateway --feeder-standby|http://127.0.0.1:${GRIDHUB_WALLBOARD_PORT:-8083}/ (feeder standby)"
   "simulator|gridhub/simulate/__init__.py|$BIN/gridhub simulate --rate 2 --live|demo feed: 2 matters/s through intake"
 )

@@ -7,7 +7,9 @@
 
 Each gateway process reads the shared Redis stream of deltas (fed from Kafka by one
 :class:`~wallboard.feeder.Feeder`, see :mod:`wallboard.feeder`) and fans every delta out to
-the channels of the hubs that may see it (:mod:`wallboard.scope`, :mod:`wallboard.fanout`).
+the channels of the hubs that may see it (:mod:`wallboard.scope`, :mod:`wallboard.fanout`):
+at most one frame per hub per ``flush_interval``, written once for all its live screens.
+Hub summaries come computed from the feeder's process (:mod:`wallboard.summaries`).
 Several processes can run side by side: they share the sequence numbers, so a screen can
 reconnect to any of them. HTTP on the same port serves the page, ``/healthz`` and
 ``/metrics``; ``/ws`` is the WebSocket.
@@ -35,16 +37,23 @@ from gridhub.settings import Settings
 from wallboard import metrics
 from wallboard.acks import Acknowledger
 from wallboard.fanout import HubChannel, Item
-from wallboard.feeder import Feeder, FeederLeader
+from wallboard.feeder import Feeder, FeederLeader, SummarizerLeader
 from wallboard.http import StaticFiles, response
 from wallboard.protocol import HubRef, dumps, format_seq, parse_seq
 from wallboard.scope import hub_keys
 from wallboard.session import Session
 from wallboard.snapshot import BoardReader
+from wallboard.summaries import (
+    WATCH_SECONDS,
+    Summarizer,
+    decode_message,
+    summaries_channel,
+    watched_key,
+)
 
 log = logging.getLogger("wallboard")
-SUMMARY_INTERVAL = 1.0
-SUMMARY_REFRESH = 15.0
+FLUSH_INTERVAL = 0.02  # at most one frame per hub channel per 20 ms: sends scale with hubs
+READ_COUNT = 1000
 SEND_BUFFER = 64 * 1024  # kernel send buffer per client
 WRITE_LIMIT = 64 * 1024  # websockets' own buffer before send() waits for the client
 
@@ -58,8 +67,10 @@ class Gateway:
         city: City,
         *,
         run_feeder: bool = True,
+        feeder_standby: float = 0.0,
         port: int | None = None,
         channel_capacity: int = 10_000,
+        flush_interval: float = FLUSH_INTERVAL,
     ) -> None:
         self.settings = settings
         self.city = city
@@ -69,8 +80,10 @@ class Gateway:
         )  # thousands of screens connecting at once wait for a connection, never fail
         self.redis: Any = aioredis.Redis(connection_pool=pool)
         self.run_feeder = run_feeder
+        self.feeder_standby = feeder_standby
         self.port = settings.wallboard_port if port is None else port
         self.channel_capacity = channel_capacity
+        self.flush_interval = flush_interval
         self.channels: dict[str, HubChannel] = {}
         self.position: tuple[int, int] = (0, 0)
         self.board = BoardReader(city, self.redis, self.keys, lambda: format_seq(self.position))
@@ -79,7 +92,8 @@ class Gateway:
         self.leader: FeederLeader | None = None
         self.server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._dirty: set[str] = set()
+        self._staged: set[str] = set()
+        self._watch_now = asyncio.Event()
         self._hubs: dict[str, HubRef] = {}
         self.started_at = time.time()
 
@@ -89,9 +103,13 @@ class Gateway:
         """Subscribe a session to its hub's channel (created on first use)."""
         channel = self.channels.get(hub.key)
         if channel is None:
-            channel = self.channels[hub.key] = HubChannel(hub.key, self.channel_capacity)
+            channel = self.channels[hub.key] = HubChannel(
+                hub.key, self.channel_capacity, buffer_limit=WRITE_LIMIT
+            )
             self._hubs[hub.key] = hub
         channel.subscribers += 1
+        if channel.subscribers == 1:
+            self._watch_now.set()  # announce the hub to the summarizer now
         return channel
 
     def leave(self, hub: HubRef) -> None:
@@ -106,8 +124,8 @@ class Gateway:
         for key in hub_keys(delta, self.city):
             channel = self.channels.get(key)
             if channel is not None and channel.subscribers > 0:
-                channel.append(item)
-                self._dirty.add(key)
+                channel.stage(item)
+                self._staged.add(key)
         self.position = item.order
         metrics.DELTAS_READ.inc()
 
@@ -117,7 +135,14 @@ class Gateway:
         marker = Item.marker(seq, parse_seq(seq) or (0, 0))
         for channel in self.channels.values():
             if channel.subscribers > 0:
-                channel.append(marker)
+                channel.stage(marker)
+                self._staged.add(channel.key)
+
+    def _flush(self) -> None:
+        """Send what the last read staged: one frame per hub channel to its live clients."""
+        for key in self._staged:
+            self.channels[key].flush()
+        self._staged.clear()
 
     # --- the stream -----------------------------------------------------------------------
 
@@ -165,58 +190,70 @@ class Gateway:
             start = "(" + entries[-1][0].decode()
 
     async def _read_loop(self) -> None:
+        """Read the stream; after each read, flush the channels it touched. Reads are at least
+        ``flush_interval`` apart, so under load each hub gets one frame per interval."""
         key = self.keys.wallboard_stream()
         reader: Any = aioredis.from_url(str(self.settings.redis_url))
+        flushed_at = 0.0
         try:
             while True:
+                wait = flushed_at + self.flush_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 try:
-                    answer = await reader.xread({key: format_seq(self.position)}, 500, 1000)
+                    answer = await reader.xread({key: format_seq(self.position)}, READ_COUNT, 1000)
                 except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
                     log.warning("stream read failed: %r", exc)
                     await asyncio.sleep(0.5)
                     continue
                 for _, entries in answer:
-                    if len(entries) == 500 or self.position == (0, 0):
+                    if len(entries) == READ_COUNT or self.position == (0, 0):
                         info = await self._stream_info()
                         if self._id(info, "max-deleted-entry-id") > self.position > (0, 0):
                             self._gap(entries[0][0].decode())
                     for entry_id, fields in entries:
                         self._dispatch(entry_id.decode(), fields[b"d"])
+                self._flush()  # no await between the dispatch and the flush
+                flushed_at = time.monotonic()
         finally:
             await reader.aclose()
 
-    async def _summary_loop(self) -> None:
-        """Refresh the aggregates (KPIs, units, ranking, trend) of watched hubs: a changed city
-        or township board every second, a changed village or department board every 5 s,
-        every board every 15 s regardless; a few hubs at a time."""
-        last: dict[str, float] = {}
+    async def _watch_loop(self) -> None:
+        """Tell the summarizer which hubs this gateway's screens watch (every few seconds)."""
+        key = watched_key(self.settings)
         while True:
-            await asyncio.sleep(SUMMARY_INTERVAL)
-            now = time.monotonic()
-            due = []
-            for key, channel in self.channels.items():
-                if channel.subscribers <= 0:
-                    continue
-                age = now - last.get(key, 0.0)
-                pace = SUMMARY_INTERVAL if self._hubs[key].kind in ("city", "township") else 5.0
-                if age >= SUMMARY_REFRESH or (key in self._dirty and age >= pace):
-                    due.append(key)
-            for key in due:
-                self._dirty.discard(key)
-                last[key] = now
-            for start in range(0, len(due), 16):
-                await asyncio.gather(*(self._refresh(k) for k in due[start : start + 16]))
+            self._watch_now.clear()
+            hubs = {k: time.time() for k, c in self.channels.items() if c.subscribers > 0}
+            if hubs:
+                try:
+                    await self.redis.zadd(key, hubs)
+                except aioredis.RedisError as exc:
+                    log.warning("announcing watched hubs failed: %r", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watch_now.wait(), WATCH_SECONDS)
 
-    async def _refresh(self, key: str) -> None:
-        try:
-            aggregates = await self.board.aggregates(self._hubs[key])
-        except Exception as exc:
-            log.warning("summary of %s failed: %r", key, exc)
-            return
-        frame = orjson.dumps({"type": "summary", **aggregates})
-        channel = self.channels[key]
-        if frame != channel.summary:  # unchanged aggregates are not sent again
-            channel.set_summary(frame)
+    async def _summary_loop(self) -> None:
+        """Pass the summaries the summarizer publishes on to the hubs' screens: one frame per
+        hub, computed once for every gateway (:mod:`wallboard.summaries`)."""
+        while True:
+            pubsub: Any = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(summaries_channel(self.settings))
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is None or message.get("type") != "message":
+                        continue
+                    key, frame = decode_message(message["data"])
+                    channel = self.channels.get(key)
+                    if channel is None or channel.subscribers <= 0 or frame == channel.summary:
+                        continue  # nobody watches here, or unchanged: not sent again
+                    channel.set_summary(frame)
+            except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
+                log.warning("summary subscription failed: %r", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     # --- HTTP and WebSocket ---------------------------------------------------------------
 
@@ -262,9 +299,17 @@ class Gateway:
             self.position = parse_seq(newest[0][0].decode()) or (0, 0)
         self._tasks.append(asyncio.create_task(self._read_loop()))
         self._tasks.append(asyncio.create_task(self._summary_loop()))
+        self._tasks.append(asyncio.create_task(self._watch_loop()))
         if self.run_feeder:
-            self.leader = FeederLeader(Feeder(self.settings, self.city, self.redis))
+            self.leader = FeederLeader(
+                Feeder(self.settings, self.city, self.redis), standby_seconds=self.feeder_standby
+            )
             self._tasks.append(asyncio.create_task(self.leader.run()))
+            summaries = SummarizerLeader(
+                Summarizer(self.settings, self.city, self.redis),
+                standby_seconds=self.feeder_standby,
+            )
+            self._tasks.append(asyncio.create_task(summaries.run()))
         self.server = await serve(
             self._handle,
             self.settings.host,

@@ -5,11 +5,16 @@ Gateways never read Kafka themselves. One feeder (the gateway process holding
 ``wallboard.updates`` and ``alerts`` and XADDs each delta to ``RedisKeys.wallboard_stream``;
 the stream entry id is the global sequence number every gateway process shares.
 
-Exactly once into the stream: one Lua script per record checks the partition's last
-appended offset (kept in Redis next to the stream), records the new one, drops an event id
-seen in the last few minutes (an upstream re-send) and XADDs, atomically. On (re)assignment
-the consumer seeks to the offset after the one Redis holds, so a restart or a rebalance
-neither loses nor duplicates. Kafka offsets are committed after each batch as well.
+Exactly once into the stream: one Lua script per Kafka batch (one round trip, atomic)
+checks, for each record, the partition's last appended offset (kept in Redis next to the
+stream), drops an event id seen in the last few minutes (an upstream re-send), XADDs, and
+records each partition's new offset. On (re)assignment the consumer seeks to the offset
+after the one Redis holds, so a restart or a rebalance neither loses nor duplicates. Kafka
+offsets are committed about once a second as well (Redis holds the truth).
+
+The feeder is best run as its own process (``python -m wallboard feeder``): it then has a
+core of its own and never delays a gateway's fan-out. Gateways started without
+``--no-feeder`` keep campaigning for the same lock, as hot standbys.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import redis.asyncio as aioredis
@@ -34,21 +39,67 @@ from gridhub.settings import Settings
 from gridhub.topics import Topics
 from wallboard import metrics
 from wallboard.scope import alert_delta, hub_keys
+from wallboard.snapshot import LOCAL_TZ
+from wallboard.summaries import Summarizer, summarizer_lock
 
 log = logging.getLogger("wallboard.feeder")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = [
+    "LOCAL_TZ",
+    "Feeder",
+    "FeederLeader",
+    "Leader",
+    "SummarizerLeader",
+    "local_day_hour",
+    "to_delta",
+]
 DELTA_KINDS = ("matter", "alert", "kpi", "command", "command_ack", "calendar")
 SEEN_TTL_SECONDS = 600
 TREND_TTL_SECONDS = 32 * 86400
 LOCK_TTL_MS = 10_000
+BATCH_RECORDS = 1000  # records per getmany, so per script call
+COMMIT_SECONDS = 1.0
 
+# One call per Kafka batch. KEYS: offsets hash, stream, then one "seen" key per record.
+# ARGV: seen TTL, stream MAXLEN, then per record: "topic:partition", offset, payload ('' =
+# not a delta: only its offset is recorded). Returns, per record, its stream id or false.
 _APPEND = """
-local last = redis.call('HGET', KEYS[1], ARGV[1])
-if last and tonumber(last) >= tonumber(ARGV[2]) then return false end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[5] == '' then return false end
-if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return false end
-return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'd', ARGV[5])
+local offsets, stream = KEYS[1], KEYS[2]
+local ttl, maxlen = ARGV[1], ARGV[2]
+local last, moved, out = {}, {}, {}
+for i = 1, #KEYS - 2 do
+  local part, offset, payload = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+  if last[part] == nil then
+    local stored = redis.call('HGET', offsets, part)
+    last[part] = stored and tonumber(stored) or -1
+  end
+  local id = false
+  if tonumber(offset) > last[part] then
+    last[part] = tonumber(offset)
+    moved[part] = offset
+    if payload ~= '' and redis.call('SET', KEYS[2 + i], '1', 'NX', 'EX', ttl) then
+      id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'd', payload)
+    end
+  end
+  out[i] = id
+end
+for part, offset in pairs(moved) do redis.call('HSET', offsets, part, offset) end
+return out
+"""
+# The trend counters of one batch. KEYS: per matter (counted set, hourly hash). ARGV: TTL,
+# then per matter: member, newline-joined hash fields to increment the first time it counts.
+_COUNT = """
+local ttl = ARGV[1]
+for i = 1, #KEYS, 2 do
+  local member, fields = ARGV[i + 1], ARGV[i + 2]
+  if redis.call('SADD', KEYS[i], member) == 1 then
+    for field in string.gmatch(fields, '[^\\n]+') do
+      redis.call('HINCRBY', KEYS[i + 1], field, 1)
+    end
+    redis.call('EXPIRE', KEYS[i + 1], ttl)
+    redis.call('EXPIRE', KEYS[i], ttl)
+  end
+end
+return true
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -106,6 +157,7 @@ class Feeder:
         self.keys = RedisKeys(settings.redis_prefix)
         self.topics = Topics.from_settings(settings)
         self._append = redis.register_script(_APPEND)
+        self._count = redis.register_script(_COUNT)
         self.consumer: AIOKafkaConsumer | None = None
 
     async def _seek_to_redis_offsets(self, assigned: set[TopicPartition]) -> None:
@@ -134,26 +186,34 @@ class Feeder:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            fetch_max_wait_ms=100,
         )
         await self.consumer.start()
+        committed = time.monotonic()
         try:
             self.consumer.subscribe(
                 [self.topics.wallboard, self.topics.alerts], listener=Listener()
             )
             while True:
-                batches = await self.consumer.getmany(timeout_ms=200, max_records=2000)
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=BATCH_RECORDS)
                 if batches:
                     await self._feed(batches)
+                if time.monotonic() - committed >= COMMIT_SECONDS:  # Redis holds the truth
                     await self.consumer.commit()
+                    committed = time.monotonic()
         finally:
+            with contextlib.suppress(Exception):
+                await self.consumer.commit()
             with contextlib.suppress(Exception):
                 await self.consumer.stop()
 
     async def _feed(self, batches: Mapping[TopicPartition, list[Any]]) -> None:
+        """Append one Kafka batch to the stream: one atomic script call (see module doc)."""
+        keys = [self.keys.wallboard_offsets(), self.keys.wallboard_stream()]
+        args: list[Any] = [SEEN_TTL_SECONDS, self.settings.wallboard_stream_maxlen]
         appended: list[dict[str, Any]] = []
-        pipe = self.redis.pipeline(transaction=False)
-        count = 0
         for tp, records in batches.items():
+            part = f"{tp.topic}:{tp.partition}"
             for record in records:
                 try:
                     event_id, delta = to_delta(tp.topic, self.topics, record.value, record.headers)
@@ -162,24 +222,12 @@ class Feeder:
                     metrics.FEEDER_REJECTED.inc()
                     log.warning("skipping %s@%s: %s", tp, record.offset, exc)
                     event_id, delta, payload = "", {}, b""
-                await self._append(
-                    keys=[
-                        self.keys.wallboard_offsets(),
-                        self.keys.wallboard_seen(event_id or f"bad:{record.offset}"),
-                        self.keys.wallboard_stream(),
-                    ],
-                    args=[
-                        f"{tp.topic}:{tp.partition}",
-                        record.offset,
-                        SEEN_TTL_SECONDS,
-                        self.settings.wallboard_stream_maxlen,
-                        payload,
-                    ],
-                    client=pipe,
-                )
+                keys.append(self.keys.wallboard_seen(event_id or f"bad:{part}:{record.offset}"))
+                args += [part, record.offset, payload]
                 appended.append(delta)
-                count += 1
-        results = await pipe.execute()
+        if not appended:
+            return
+        results = await self._append(keys=keys, args=args)
         fresh = [d for d, entry in zip(appended, results, strict=True) if entry]
         metrics.FEEDER_APPENDED.inc(len(fresh))
         if fresh:
@@ -187,39 +235,29 @@ class Feeder:
 
     async def _project(self, deltas: list[dict[str, Any]]) -> None:
         """Keep what snapshots need that no other projection holds: one-click commands with
-        their acknowledgements, and per-hour counters for the trend charts."""
-        counted: list[tuple[str, str, str, frozenset[str]]] = []
+        their acknowledgements, and per-hour counters for the trend charts (one call)."""
+        keys: list[str] = []
+        args: list[Any] = [TREND_TTL_SECONDS]
         for delta in deltas:
             kind = delta.get("kind")
             if kind in ("command", "command_ack"):
                 await self._project_command(delta)
             elif kind == "matter" and isinstance(delta.get("matter"), dict):
                 matter = delta["matter"]
-                keys = hub_keys(delta, self.city)
-                when = local_day_hour(matter.get("accepted_at"))
-                if when:
-                    counted.append((f"a:{matter.get('id')}", "accepted", ",".join(when), keys))
+                hubs = sorted(hub_keys(delta, self.city))
+                counted = [("a", "accepted", local_day_hour(matter.get("accepted_at")))]
                 if matter.get("state") in ("resolved", "closed"):
                     when = local_day_hour(matter.get("resolved_at") or matter.get("updated_at"))
-                    if when:
-                        counted.append((f"r:{matter.get('id')}", "resolved", ",".join(when), keys))
-        if not counted:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for member, _, stamp, _ in counted:
-            pipe.sadd(self.keys.wallboard_counted(stamp.split(",")[0]), member)
-        firsts = await pipe.execute()
-        pipe = self.redis.pipeline(transaction=False)
-        for (_, metric, stamp, keys), first in zip(counted, firsts, strict=True):
-            if not first:
-                continue
-            day, hour = stamp.split(",")
-            hourly = self.keys.wallboard_hourly(day)
-            for key in keys:
-                pipe.hincrby(hourly, f"{key}|{metric}|{hour}", 1)
-            pipe.expire(hourly, TREND_TTL_SECONDS)
-            pipe.expire(self.keys.wallboard_counted(day), TREND_TTL_SECONDS)
-        await pipe.execute()
+                    counted.append(("r", "resolved", when))
+                for tag, metric, stamp in counted:
+                    if stamp is None:
+                        continue
+                    day, hour = stamp
+                    keys += [self.keys.wallboard_counted(day), self.keys.wallboard_hourly(day)]
+                    args.append(f"{tag}:{matter.get('id')}")
+                    args.append("\n".join(f"{hub}|{metric}|{hour}" for hub in hubs))
+        if keys:
+            await self._count(keys=keys, args=args)
 
     async def _project_command(self, delta: dict[str, Any]) -> None:
         data = delta.get("data") or {}
@@ -239,43 +277,99 @@ class Feeder:
         await self.redis.hset(key, command_id, orjson.dumps(entry))
 
 
-class FeederLeader:
-    """Runs the feeder in whichever gateway process holds the Redis lock, so exactly one feeds."""
+class Leader:
+    """Runs ``work`` in whichever process holds a Redis lock, so exactly one runs it; the
+    others campaign (after ``standby_seconds``, so a dedicated process started alongside
+    wins) and take over within the lock's lifetime when the holder dies."""
 
-    def __init__(self, feeder: Feeder, retry_seconds: float = 2.0) -> None:
-        self.feeder = feeder
+    name = "leader"
+
+    def __init__(
+        self,
+        redis: Any,
+        lock_key: str,
+        work: Callable[[], Coroutine[Any, Any, None]],
+        retry_seconds: float = 2.0,
+        standby_seconds: float = 0.0,
+    ) -> None:
+        self.redis = redis
+        self.lock_key = lock_key
+        self.work = work
         self.token = secrets.token_hex(8)
         self.retry_seconds = retry_seconds
+        self.standby_seconds = standby_seconds
         self.leading = False
 
+    def _set_leading(self, leading: bool) -> None:
+        self.leading = leading
+
     async def run(self) -> None:
-        """Campaign for the lock forever; feed while holding it."""
-        redis, key = self.feeder.redis, self.feeder.keys.wallboard_feeder_lock()
+        """Campaign for the lock forever; work while holding it."""
+        redis, key = self.redis, self.lock_key
         renew = redis.register_script(_RENEW)
         release = redis.register_script(_RELEASE)
+        await asyncio.sleep(self.standby_seconds)
         try:
             while True:
                 if await redis.set(key, self.token, nx=True, px=LOCK_TTL_MS):
-                    self.leading = True
-                    metrics.FEEDER_LEADER.set(1)
-                    task = asyncio.create_task(self.feeder.run())
+                    self._set_leading(True)
+                    task = asyncio.create_task(self.work())
                     try:
                         while not task.done():
                             await asyncio.wait({task}, timeout=LOCK_TTL_MS / 3000)
                             if not await renew(keys=[key], args=[self.token, LOCK_TTL_MS]):
-                                log.warning("lost the feeder lock; stepping down")
+                                log.warning("lost the %s lock; stepping down", self.name)
                                 break
                     finally:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError, Exception):
                             await task
                         if task.done() and not task.cancelled() and task.exception():
-                            log.error("feeder stopped: %r", task.exception())
-                        self.leading = False
-                        metrics.FEEDER_LEADER.set(0)
+                            log.error("%s stopped: %r", self.name, task.exception())
+                        self._set_leading(False)
                         with contextlib.suppress(Exception):
                             await release(keys=[key], args=[self.token])
                 await asyncio.sleep(self.retry_seconds)
         finally:
             with contextlib.suppress(Exception):
                 await release(keys=[key], args=[self.token])
+
+
+class FeederLeader(Leader):
+    """Runs the feeder in whichever process holds the feeder lock, so exactly one feeds."""
+
+    name = "feeder"
+
+    def __init__(
+        self, feeder: Feeder, retry_seconds: float = 2.0, standby_seconds: float = 0.0
+    ) -> None:
+        super().__init__(
+            feeder.redis,
+            feeder.keys.wallboard_feeder_lock(),
+            feeder.run,
+            retry_seconds,
+            standby_seconds,
+        )
+        self.feeder = feeder
+
+    def _set_leading(self, leading: bool) -> None:
+        self.leading = leading
+        metrics.FEEDER_LEADER.set(1 if leading else 0)
+
+
+class SummarizerLeader(Leader):
+    """Runs the :class:`~wallboard.summaries.Summarizer` in one process (its own lock)."""
+
+    name = "summarizer"
+
+    def __init__(
+        self, summarizer: Summarizer, retry_seconds: float = 2.0, standby_seconds: float = 0.0
+    ) -> None:
+        super().__init__(
+            summarizer.redis,
+            summarizer_lock(summarizer.settings),
+            summarizer.run,
+            retry_seconds,
+            standby_seconds,
+        )
+        self.summarizer = summarizer

@@ -7,7 +7,11 @@ The order of every step is what guarantees "no gap, no duplicate":
 2. A resume (``last_seq`` = ``L``, still in the stream) replays the hub's deltas in
    ``(L, D]``; otherwise a snapshot at position ``S`` is sent, followed by the replay of
    ``(S, D]`` when the (cached) snapshot is older than ``D``.
-3. Live items are sent only when newer than the last position sent.
+3. Items from the channel are sent only when newer than the last position sent. Once the
+   session is level with its channel it goes *live*: the channel writes every later frame to
+   it directly (:mod:`wallboard.fanout`), and its sender sleeps until it is demoted (its
+   socket fell behind, or the channel needs a resync), when it catches up again from the
+   channel's ring with coalesced batches.
 """
 
 from __future__ import annotations
@@ -63,9 +67,11 @@ class Session:
         self.last_sent: tuple[int, int] = (0, 0)
         self.summary_version = 0
         self.errors = 0
+        self._demoted = asyncio.Event()
+        self._closing: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
-        """Serve the connection until it closes."""
+        """Serve the connection until it closes (the receiver runs in this task)."""
         hello = await self._hello()
         if hello is None:
             return
@@ -74,25 +80,42 @@ class Session:
         self.channel = channel
         metrics.CONNECTIONS.labels(self.hub.kind).inc()
         sender = asyncio.create_task(self._send_loop(hello.last_seq))
+        sender.add_done_callback(self._sender_done)
         try:
-            receiver = asyncio.create_task(self._receive_loop())
-            done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (sender, receiver):
-                task.cancel()
-            for task in (sender, receiver):
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                    await task
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    if not isinstance(exc, ConnectionClosed):
-                        log.error("session for %s failed: %r", self.hub.key, exc)
+            with contextlib.suppress(ConnectionClosed):
+                await self._receive_loop()
         finally:
+            channel.drop(self)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
             metrics.CONNECTIONS.labels(self.hub.kind).dec()
             self.gateway.leave(self.hub)
 
+    def _sender_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None or isinstance(exc, ConnectionClosed):
+            return
+        hub = self.hub.key if self.hub else "?"
+        if isinstance(exc, RedisError):  # the screen reconnects and tries again
+            log.warning("session for %s: Redis failed: %r", hub, exc)
+            self._closing = asyncio.ensure_future(self.ws.close(1013, "try again later"))
+        else:
+            log.error("session for %s failed: %r", hub, exc)
+            self._closing = asyncio.ensure_future(self.ws.close(1011, "internal error"))
+
+    def demote(self, cursor: int, summary_version: int) -> None:
+        """Called by the channel: this client fell behind; catch up from ``cursor``."""
+        self.cursor = cursor
+        self.summary_version = summary_version
+        self._demoted.set()
+
     async def _refuse(self, code: str, message: str) -> None:
         metrics.CONNECTS.labels(code).inc()
+        peer = self.ws.remote_address[0] if self.ws.remote_address else "?"
+        log.warning("refused a screen from %s: %s (%s)", peer, code, message)
         with contextlib.suppress(ConnectionClosed):
             await self.ws.send(error_frame(code, message))
             await self.ws.close(POLICY_VIOLATION, message[:100])
@@ -144,7 +167,7 @@ class Session:
     async def _start(self, last_seq: tuple[int, int] | None) -> None:
         """Step 1 and 2 of the module doc: join at position D, then resume or snapshot."""
         assert self.channel is not None and self.hub is not None
-        self.cursor = self.channel.next_index  # no await between these two lines
+        self.cursor = self.channel.flushed  # no await between these two lines
         position = self.gateway.position
         if last_seq is not None and await self.gateway.resumable(last_seq):
             self.last_sent = last_seq
@@ -185,12 +208,12 @@ class Session:
         self.last_sent = max(self.last_sent, until)
 
     async def _send_loop(self, last_seq: tuple[int, int] | None) -> None:
-        """Everything the server sends after hello, in order (the only writer of deltas)."""
+        """Everything the server sends after hello, in order: snapshot or replay, catching up
+        from the channel, then live (the channel writes; this task sleeps until demoted)."""
         assert self.channel is not None
         await self._start(last_seq)
         channel = self.channel
         while True:
-            await channel.wait(self.cursor, self.summary_version)
             if self.summary_version != channel.summary_version and channel.summary is not None:
                 self.summary_version = channel.summary_version
                 await self._send(channel.summary, "summary")
@@ -198,9 +221,15 @@ class Session:
             if items is None or any(i.delta is None for i in items or ()):
                 await self._resync("lagging" if items is None else "gap")
                 continue
-            self.cursor += len(items)
             if not items:
+                if self.summary_version != channel.summary_version:
+                    continue
+                # level with the channel (no await since since()): go live until demoted
+                self._demoted.clear()
+                channel.join_live(self)
+                await self._demoted.wait()
                 continue
+            self.cursor += len(items)
             metrics.CLIENT_BACKLOG.observe(len(items))
             items = [i for i in items if i.order > self.last_sent]
             if not items:
@@ -222,7 +251,7 @@ class Session:
 
     async def _resync(self, reason: str) -> None:
         assert self.channel is not None
-        self.cursor = self.channel.next_index
+        self.cursor = self.channel.flushed
         await self._snapshot(self.gateway.position, reason)
 
     async def _receive_loop(self) -> None:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import redis.asyncio as aioredis
@@ -23,10 +24,10 @@ import redis.asyncio as aioredis
 from gridhub.domain.hierarchy import City
 from gridhub.domain.kpis import Kpis
 from gridhub.keys import RedisKeys
-from wallboard.feeder import LOCAL_TZ
 from wallboard.protocol import HubRef
 from wallboard.scope import alert_delta, hub_keys
 
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the city's clock, for days and hours
 MAX_MATTERS = 300
 MAX_COMMANDS = 50
 OPEN_STATES = ("accepted", "assigned", "signed_for", "in_progress")

@@ -225,3 +225,28 @@ async def test_snapshot_is_scoped(gateway: Gateway, open_screen, token, redis_cl
     with pytest.raises(ConnectionClosed):
         await screen.ws.close()
         await screen.recv(0.5)
+
+
+async def test_summaries_are_computed_once_and_reach_every_gateway(
+    gateway: Gateway, wb_settings, city, open_screen, token, publish
+):
+    """The feeder's process computes a hub's summary; every gateway passes the same frame on."""
+    other = Gateway(wb_settings, city, port=0, run_feeder=False)
+    await other.start()
+    try:
+        screens = [await open_screen(await token(), "city", gw=gw) for gw in (gateway, other)]
+        for screen in screens:
+            await screen.recv_type("snapshot")
+        await publish(matter_delta(matter_view("M-SUM")))
+
+        async def summary(screen: Screen) -> dict[str, Any]:
+            while True:
+                frame = await screen.recv(wait=10)
+                if frame["type"] == "summary":
+                    return frame
+
+        first, second = [await summary(s) for s in screens]
+        assert first == second
+        assert {"kpis", "units", "ranking", "trend"} <= set(first)
+    finally:
+        await other.stop()
