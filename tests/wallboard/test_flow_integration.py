@@ -79,7 +79,7 @@ async def test_a_slow_client_gets_coalesced_latest_state(
     slow_frames, _, slow_merged = await drain(slow)
     assert slow_merged > 0
     assert slow_frames < updates / 4, f"{slow_frames} frames for {updates} updates"
-    assert slow_frames < fast_frames
+    assert slow_frames <= fast_frames, "a slow screen never gets more frames than a fast one"
     await slow.close()
 
 
