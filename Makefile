@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .local/venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bootstrap infra stop status lint bench bench-quick clean-data
+.PHONY: run test test-faults bootstrap infra stop status lint bench bench-quick clean-data
 
 run: bootstrap infra
 	@$(VENV)/bin/gridhub topics create
@@ -20,6 +20,10 @@ run: bootstrap infra
 
 test: bootstrap infra
 	@set -o pipefail; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# the fault and hostile-input tests alone (`make test` runs them too, last)
+test-faults: bootstrap infra
+	@set -o pipefail; $(PY) -m pytest -q -p no:cacheprovider tests/reliability $(PYTEST_ARGS)
 
 bootstrap:
 	@scripts/bootstrap.sh

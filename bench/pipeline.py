@@ -1,14 +1,17 @@
 """Pipeline benchmark: intake matters/s through the real stream worker to department topics.
 
-    python -m bench.pipeline [--quick]
+    python -m bench.pipeline [--quick] [--workers N]
 
 Pre-loads N intake records (department-tier categories of the reference city, so every
 matter is routed to one or more ``dept.<code>`` topics) into a fresh topic prefix, starts
-the real worker (``python -m streams worker``, a subprocess), and measures sustained
+the real worker (``python -m streams worker``, a subprocess; ``--workers 2`` starts two of
+the same app id, which share the 4 partitions: the scaling model), and measures sustained
 matters/s from the first department record to the last one (worker start-up excluded).
 In the same run a raw aiokafka loop (consume → orjson parse → produce) over the same
-records gives the baseline; the ratio is printed. Topics and keys are deleted afterwards.
-``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``.
+records gives the baseline; the ratio is printed. Both also report CPU µs per record (the
+workers' user+system time over the measured window, from /proc): on a machine shared with
+other runs wall-clock rates swing, CPU per record much less. Topics and keys are deleted
+afterwards. ``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``.
 """
 
 from __future__ import annotations
@@ -82,23 +85,59 @@ async def _end_total(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) ->
     return int(sum(ends.values()))
 
 
-async def _measure_worker(settings: Settings, topics: Topics, expected: int, n: int) -> float:
-    """Run the worker until ``expected`` department records exist; matters/s sustained."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _mark_store_complete(settings: Settings) -> None:
+    """The fresh Redis prefix is a complete (empty) projection store: say so, so that the
+    worker's empty-store guard does not first replay the preloaded topics into it."""
+    try:
+        from streams.rebuild import marker_key
+    except ImportError:  # a worker without the guard
+        return
+    from gridhub.keys import RedisKeys
+
+    redis = aioredis.from_url(str(settings.redis_url))
+    try:
+        await redis.set(marker_key(RedisKeys(settings.redis_prefix)), b'{"bench": true}')
+    finally:
+        await redis.aclose()
+
+
+async def _measure_worker(
+    settings: Settings, topics: Topics, expected: int, n: int, workers: int
+) -> tuple[float, float]:
+    """Run the worker(s) until ``expected`` department records exist: (matters/s sustained,
+    worker CPU µs per matter over the same window)."""
     city = load_city(settings.city_file)
+    await _mark_store_complete(settings)
     env = {
         **os.environ,
         "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
         "GRIDHUB_REDIS_PREFIX": settings.redis_prefix,
         "GRIDHUB_CITY_FILE": str(settings.city_file),
         "GRIDHUB_STREAMS_WEB": "false",
-        "GRIDHUB_STREAMS_DATA_DIR": tempfile.mkdtemp(prefix="gridhub-bench-"),
         "GRIDHUB_LOG_LEVEL": "WARNING",
     }
     log = (ROOT / ".local" / "bench-pipeline-worker.log").open("wb")
     command = os.environ.get("BENCH_WORKER", "-m streams worker").split()  # or a profiler
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *command, cwd=ROOT, env=env, stdout=log, stderr=log
-    )
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            *command,
+            cwd=ROOT,
+            env={**env, "GRIDHUB_STREAMS_DATA_DIR": tempfile.mkdtemp(prefix="gridhub-bench-")},
+            stdout=log,
+            stderr=log,
+        )
+        for _ in range(workers)
+    ]
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     await consumer.start()
     try:
@@ -108,30 +147,37 @@ async def _measure_worker(settings: Settings, topics: Topics, expected: int, n: 
             for p in range(settings.topic_partitions)
         ]
         first: float | None = None
+        cpu_first = 0.0
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             total = await _end_total(consumer, parts)
             now = time.monotonic()
             if total and first is None:
                 first, first_total = now, total
+                cpu_first = sum(_cpu_seconds(p.pid) for p in procs)
             if total >= expected:
                 assert first is not None
                 done = expected - first_total
-                return n * (done / expected) / max(1e-6, now - first)
-            if proc.returncode is not None:
-                raise RuntimeError("the worker exited; see .local/bench-pipeline-worker.log")
+                matters = n * (done / expected)
+                cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu_first
+                return matters / max(1e-6, now - first), cpu / max(1.0, matters) * 1e6
+            if any(p.returncode is not None for p in procs):
+                raise RuntimeError("a worker exited; see .local/bench-pipeline-worker.log")
             await asyncio.sleep(0.05)
         raise TimeoutError(f"only {total} of {expected} department records after 600 s")
     finally:
         await consumer.stop()
-        if proc.returncode is None:
-            proc.terminate()
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in procs:
             await proc.wait()
         log.close()
 
 
-async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> float:
-    """The raw aiokafka loop over the same records: consume, orjson parse, produce."""
+async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tuple[float, float]:
+    """The raw aiokafka loop over the same records: consume, orjson parse, produce.
+    Returns (records/s, CPU µs per record of this process)."""
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -145,7 +191,7 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> fl
     await consumer.start()
     await producer.start()
     try:
-        seen, started = 0, time.monotonic()
+        seen, started, cpu = 0, time.monotonic(), time.process_time()
         while seen < n:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             futures = []
@@ -160,13 +206,13 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> fl
                 seen += len(records)
             if futures:
                 await asyncio.gather(*futures)
-        return n / (time.monotonic() - started)
+        return n / (time.monotonic() - started), (time.process_time() - cpu) / n * 1e6
     finally:
         await consumer.stop()
         await producer.stop()
 
 
-async def _run(quick: bool) -> list[dict[str, Any]]:
+async def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
     n = 20_000 if quick else 100_000
     tag = uuid.uuid4().hex[:8]
     settings = load_settings(topic_prefix=f"bench{tag}.", redis_prefix=f"bench{tag}:")
@@ -177,9 +223,9 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
     try:
         records, expected = _records(settings, n)
         await _preload(settings, topics.intake, records)
-        pipeline = await _measure_worker(settings, topics, expected, n)
-        print(f"pipeline: {pipeline:,.0f} matters/s", file=sys.stderr)
-        raw = await _measure_raw(settings, topics.intake, raw_sink, n)
+        pipeline, cpu = await _measure_worker(settings, topics, expected, n, workers)
+        print(f"pipeline: {pipeline:,.0f} matters/s, {cpu:,.0f} CPU µs/matter", file=sys.stderr)
+        raw, raw_cpu = await _measure_raw(settings, topics.intake, raw_sink, n)
     finally:
         delete_topics_with_prefix(settings, settings.topic_prefix)
         redis = aioredis.from_url(str(settings.redis_url))
@@ -189,7 +235,7 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
     ratio = pipeline / raw if raw else 0.0
     return [
         {
-            "name": "pipeline intake→department topics",
+            "name": f"pipeline intake→department topics ({workers} worker(s))",
             "value": round(pipeline),
             "unit": "matters/s",
             "target": TARGET,
@@ -207,18 +253,29 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
             "unit": "ratio",
             "target": TARGET_SHARE,
         },
+        {
+            "name": "worker CPU per matter (all workers)",
+            "value": round(cpu),
+            "unit": "µs",
+            "target": None,
+            "baseline": round(raw_cpu),
+        },
     ]
 
 
-def main(quick: bool = False) -> list[dict[str, Any]]:
-    """Run the pipeline benchmark; ``quick`` uses 20,000 matters instead of 100,000."""
-    return asyncio.run(_run(quick))
+def main(quick: bool = False, workers: int = 2) -> list[dict[str, Any]]:
+    """Run the pipeline benchmark; ``quick`` uses 20,000 matters instead of 100,000;
+    ``workers`` worker processes of one app id share the partitions."""
+    return asyncio.run(_run(quick, workers))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true")
-    for entry in main(parser.parse_args().quick):
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    args = parser.parse_args()
+    for entry in main(args.quick, args.workers):
         base = f"  (baseline {entry['baseline']:,})" if "baseline" in entry else ""
         head = f"{entry['name']}: {entry['value']:,} {entry['unit']}"
-        print(f"{head}  (target {entry['target']:,}){base}")
+        target = f"{entry['target']:,}" if entry["target"] is not None else "-"
+        print(f"{head}  (target {target}){base}")

@@ -24,8 +24,10 @@ from connectors.http import Runtime, runtime
 from connectors.normalize import Gazetteer
 from connectors.publisher import IntakePublisher
 from connectors.ratelimit import RateLimiter
-from connectors.service import IntakeService, open_redis
+from connectors.service import IntakeService
+from connectors.shedding import LoadShedder
 from gridhub.citydata import load_city
+from gridhub.redisconn import open_redis
 from gridhub.settings import Settings, get_settings
 
 
@@ -67,7 +69,11 @@ def create_app(settings: Settings | None = None, config: IntakeConfig | None = N
         version="1",
         lifespan=lifespan,
     )
-    errors.install(app, (config or IntakeConfig()).max_body_bytes)
+    cfg = config or IntakeConfig()
+    errors.install(app, cfg.max_body_bytes)
+    app.add_middleware(
+        LoadShedder, shed_after=cfg.shed_after_seconds, retry_after=cfg.retry_after_seconds
+    )
     for module in (hotline, citizen_app, patrol, open311, reference):
         app.include_router(module.router)
 

@@ -31,6 +31,11 @@ class IntakeConfig(BaseSettings):
         gt=0,
         description="a dedupe claim older than this without an ack is taken over",
     )
+    shed_after_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="refuse new submissions (503) while the oldest one in progress is older",
+    )
     open311_days: int = Field(
         default=90, ge=1, description="GET requests.json default and maximum span"
     )

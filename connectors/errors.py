@@ -11,6 +11,7 @@ the body-size middleware on an app.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 OPEN311_PREFIX = "/open311/"
+log = logging.getLogger("connectors.access")
 
 
 class IntakeError(Exception):
@@ -131,6 +133,16 @@ def _render(request: Request, err: IntakeError) -> Response:
 
 async def _intake_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IntakeError)
+    if exc.status in (401, 403):  # an audit line per refused caller (never the key)
+        client = request.client.host if request.client else "?"
+        log.warning(
+            "refused %s %s from %s: %d %s",
+            request.method,
+            request.url.path,
+            client,
+            exc.status,
+            exc.message,
+        )
     return _render(request, exc)
 
 

@@ -33,9 +33,10 @@ from connectors.config import IntakeConfig
 from connectors.errors import IntakeError, IntakeUnavailable, validation_error
 from connectors.normalize import Gazetteer
 from connectors.publisher import IntakePublisher
-from connectors.service import IntakeService, open_redis
+from connectors.service import IntakeService
 from gridhub.citydata import load_city
 from gridhub.intake import Source
+from gridhub.redisconn import open_redis
 from gridhub.settings import Settings
 
 FIELDS = frozenset(CallRecord.model_fields)

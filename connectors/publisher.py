@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 from kafka import KafkaProducer
@@ -24,6 +25,8 @@ from gridhub.cloudevents import KafkaRecord
 from gridhub.settings import Settings
 
 log = logging.getLogger(__name__)
+#: Seconds during which publishes fail fast after the producer could not be (re)built.
+RECONNECT_PAUSE = 1.0
 
 
 class IntakePublisher:
@@ -46,6 +49,7 @@ class IntakePublisher:
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._reconnect_at = 0.0
 
     def _config(self) -> dict[str, Any]:
         request_timeout = max(500, self._timeout_ms // 2)
@@ -64,22 +68,40 @@ class IntakePublisher:
         }
 
     def _current(self) -> KafkaProducer:
-        """The live producer, created on first use (blocking: call from a worker thread)."""
-        with self._lock:
+        """The live producer, created on first use (blocking: call from a worker thread).
+
+        While one thread (re)builds the producer, which blocks up to the bootstrap timeout
+        when the broker is down, the others answer "unavailable" at once instead of queueing
+        behind it; after a failed build, so does everyone for :data:`RECONNECT_PAUSE`
+        seconds. Under load during an outage, requests queued behind the build and timed out
+        instead of getting their 503 (tests/reliability/test_kafka_outage.py)."""
+        producer = self._producer
+        if producer is not None and not self._closed:
+            return producer
+        if time.monotonic() < self._reconnect_at:
+            raise IntakeUnavailable("Kafka is unavailable (reconnecting)", self._retry_after)
+        if not self._lock.acquire(blocking=False):
+            raise IntakeUnavailable("Kafka is unavailable (reconnecting)", self._retry_after)
+        try:
             if self._closed:
                 raise IntakeUnavailable("intake is shutting down", self._retry_after)
             if self._producer is None:
-                self._producer = KafkaProducer(**self._config())
+                try:
+                    self._producer = KafkaProducer(**self._config())
+                except Exception:
+                    self._reconnect_at = time.monotonic() + RECONNECT_PAUSE
+                    raise
             return self._producer
+        finally:
+            self._lock.release()
 
     def _discard(self, producer: KafkaProducer) -> None:
-        """Drop ``producer`` after a failure so the next publish builds a fresh one."""
-        with self._lock:
-            current = self._producer
-            if current is None or current is not producer:
-                return
-            self._producer = None
-        threading.Thread(target=lambda: current.close(timeout=0), daemon=True).start()
+        """Drop ``producer`` after a failure so the next publish builds a fresh one (no lock:
+        this runs on the event loop, and a build in progress holds the lock for seconds)."""
+        if self._producer is not producer:
+            return
+        self._producer = None
+        threading.Thread(target=lambda: _quiet_close(producer), daemon=True).start()
 
     def _ready(self, topic: str) -> bool:
         """True when the live producer already knows ``topic``'s partitions, so ``send``
@@ -146,3 +168,11 @@ class IntakePublisher:
             self._closed = True
         if producer is not None:
             await asyncio.to_thread(producer.close, timeout=self._timeout_ms / 1000)
+
+
+def _quiet_close(producer: KafkaProducer) -> None:
+    """Close a discarded producer; what it still held failed already, so errors are noise."""
+    try:
+        producer.close(timeout=0)
+    except Exception as exc:
+        log.debug("closing a discarded producer: %r", exc)

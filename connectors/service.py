@@ -44,15 +44,6 @@ register(REJECTED_EVENT, REJECTED_VERSION)
 PUBLIC_SOURCES = frozenset({Source.OPEN311, Source.APP})
 
 
-def open_redis(url: str, max_connections: int = 256) -> aioredis.Redis:
-    """A Redis client whose pool waits (up to 10 s) for a free connection instead of failing
-    with "Too many connections" when many submissions are in flight."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=10
-    )
-    return aioredis.Redis(connection_pool=pool)
-
-
 def public_index_key(keys: RedisKeys) -> str:
     """Sorted set of public matter ids scored by received time (epoch seconds).
 

@@ -17,7 +17,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
@@ -39,6 +38,7 @@ from dispatch.webhooks import WebhookDeliverer
 from gridhub.citydata import load_city
 from gridhub.kafka_admin import ensure_topics
 from gridhub.keys import RedisKeys
+from gridhub.redisconn import open_redis
 from gridhub.settings import Settings, get_settings
 from gridhub.topics import Topics
 
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s = settings or get_settings()
         city = load_city(s.city_file)
         keys, topics = RedisKeys(s.redis_prefix), Topics.from_settings(s)
-        redis = aioredis.from_url(str(s.redis_url))
+        redis = open_redis(str(s.redis_url), max_connections=512)
         try:
             await asyncio.to_thread(ensure_topics, s, [topics.commands, topics.wallboard])
         except Exception as exc:  # the topics may be created by `gridhub topics create`

@@ -21,6 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dispatch.deps import text
 from dispatch.errors import ApiError
@@ -113,7 +114,10 @@ class CommandBus:
         if seconds <= 0:
             return await self.result(command_id)
         key = self.keys.command_result(command_id)
-        blob = await self.redis.blmove(key, key, seconds, "LEFT", "RIGHT")  # type: ignore[arg-type]
+        try:
+            blob = await self.redis.blmove(key, key, seconds, "LEFT", "RIGHT")  # type: ignore[arg-type]
+        except RedisTimeoutError:  # the wait ran out client-side: still pending, not an error
+            return await self.result(command_id)
         return orjson.loads(blob) if blob is not None else None
 
     async def submit(self, command: Command, wait_seconds: float | None = None) -> Outcome:

@@ -101,6 +101,16 @@ def _loc(loc: Sequence[int | str]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.status in (401, 403):  # an audit line per refused caller (never the token)
+        client = request.client.host if request.client else "?"
+        log.warning(
+            "refused %s %s from %s: %d %s",
+            request.method,
+            request.url.path,
+            client,
+            exc.status,
+            exc.message,
+        )
     return _render(exc)
 
 

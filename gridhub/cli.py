@@ -184,6 +184,116 @@ def import_calls(
         console.print(line)
 
 
+@app.command()
+def simulate(
+    scenario: Annotated[
+        str, typer.Option(help="bundled name (default, shulan-2021-2022) or a YAML path")
+    ] = "default",
+    rate: Annotated[
+        float | None, typer.Option(min=0.001, help="matters per real second (replay: a cap)")
+    ] = None,
+    duration: Annotated[
+        float, typer.Option(min=0, help="stop after this many real seconds; 0 = until done")
+    ] = 0.0,
+    accel: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="simulated seconds per real second (1440 = 1 day/min)"),
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="matters received now (never back-dated)")
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(min=0.0001, max=1.0, help="replay totals × this (e.g. 0.02)")
+    ] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+    intake_url: Annotated[str | None, typer.Option(help="default http://HOST:INTAKE_PORT")] = None,
+    dispatch_url: Annotated[str | None, typer.Option(help="default GRIDHUB_DISPATCH_URL")] = None,
+    wallboard_url: Annotated[
+        str | None, typer.Option(help="default ws://HOST:WALLBOARD_PORT/ws")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=1024, help="requests in flight")] = 32,
+) -> None:
+    """Simulate matters and every other actor through the public APIs; a replay scenario
+    ends with the dispatch API's report next to its expected totals."""
+    import asyncio
+    import logging
+
+    from gridhub.simulate.runner import RunOptions, print_result, run
+    from gridhub.simulate.scenario import ScenarioError, load_scenario
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    options = RunOptions(
+        scenario=scenario,
+        rate=rate,
+        duration=duration,
+        accel=accel,
+        live=live,
+        scale=scale,
+        seed=seed,
+        intake_url=intake_url,
+        dispatch_url=dispatch_url,
+        wallboard_url=wallboard_url,
+        concurrency=concurrency,
+    )
+    try:
+        loaded = load_scenario(scenario)
+        result = asyncio.run(run(get_settings(), options, console))
+    except ScenarioError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    if not print_result(result, loaded, console):
+        raise SystemExit(1)
+
+
+@app.command()
+def rebuild(
+    wait: Annotated[
+        float, typer.Option(help="seconds to wait for a running worker to rebuild (0: now)")
+    ] = 120.0,
+    here: Annotated[
+        bool, typer.Option("--here", help="rebuild in this process (stop every worker first)")
+    ] = False,
+) -> None:
+    """Rebuild the Redis projections (matters, queues, timelines, KPIs, alerts, deadlines)
+    from Kafka. A running stream worker is asked to do it (it pauses its agent meanwhile);
+    with no worker running, or with --here, it is done in this process."""
+    import asyncio
+    import time
+
+    import orjson
+
+    from streams.rebuild import marker_key, workers_running
+    from streams.rebuild import rebuild as run_rebuild
+
+    settings, redis, keys = _redis_and_keys()
+
+    async def go() -> dict[str, object]:
+        try:
+            if not here and await asyncio.to_thread(workers_running, settings):
+                await redis.delete(marker_key(keys))
+                console.print("a stream worker is running: it rebuilds now; waiting for it")
+                deadline = time.monotonic() + wait
+                while time.monotonic() < deadline:
+                    raw = await redis.get(marker_key(keys))
+                    if raw:
+                        found: dict[str, object] = orjson.loads(raw)
+                        return found
+                    await asyncio.sleep(0.5)
+                raise SystemExit(f"no rebuild within {wait:.0f} s; is the worker stuck?")
+            return (await run_rebuild(settings, redis)).as_dict()
+        finally:
+            await redis.aclose()
+
+    report = asyncio.run(go())
+    console.print(
+        f"[green]projections rebuilt[/green]: {report['records']} records, "
+        f"{report['matters']} matters, {report['events']} events, {report['timers']} timers "
+        f"in {report['seconds']:.1f} s ({report['records_per_second']} records/s)"
+    )
+
+
 def main() -> None:
     """Entry point of the ``gridhub`` console script."""
     try:

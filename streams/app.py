@@ -30,12 +30,13 @@ import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import faust
 import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
 from faust.types import EventT, StreamT, TableT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -50,11 +51,14 @@ from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
+from streams.publisher import Publisher
+from streams.rebuild import ProjectionGuard
 from streams.runtime import BatchRuntime
+from streams.tuning import fast_drain, quiet_sensors, tune_gc
 
 log = logging.getLogger(__name__)
 
-RawSend = Callable[[str, bytes, bytes, int], Awaitable[Awaitable[Any]]]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def app_id(settings: Settings) -> str:
@@ -63,35 +67,47 @@ def app_id(settings: Settings) -> str:
 
 
 def data_dir(settings: Settings) -> Path:
-    """Where Faust keeps its local files."""
+    """Where Faust keeps its local files, created if missing: ``GRIDHUB_STREAMS_DATA_DIR``,
+    else ``.local/gridhub-streams/<app id>`` in the checkout, else a folder under the
+    system's temp dir (a read-only install)."""
     if settings.streams_data_dir is not None:
-        return settings.streams_data_dir
-    return Path(tempfile.gettempdir()) / "gridhub-streams" / app_id(settings)
+        candidates = [settings.streams_data_dir]
+    else:
+        name = app_id(settings)
+        candidates = [
+            ROOT / ".local" / "gridhub-streams" / name,
+            Path(tempfile.gettempdir()) / "gridhub-streams" / name,
+        ]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
+        except OSError:
+            if folder is candidates[-1]:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class TableStore:
     """A Faust table seen as the runtime's :class:`~streams.runtime.Store`.
 
-    Changelog records go straight to the producer (``send``) rather than through
-    ``Table.send_changelog``, whose buffer hands messages to Kafka one at a time and
-    stalled the worker at ~300 matters/s; the record is the same (key, raw value, the
-    input's partition), so Faust's recovery reads it back as usual.
+    The runtime publishes the changelog records itself, in one batch per input batch,
+    rather than through ``Table.send_changelog``, whose buffer hands messages to Kafka one
+    at a time and stalled the worker at ~300 matters/s; the record is the same (key, raw
+    value, the input's partition), so Faust's recovery reads it back as usual.
     """
 
-    def __init__(self, table: TableT[Any, Any], send: RawSend) -> None:
+    def __init__(self, table: TableT[Any, Any]) -> None:
         self.table = table
-        self.send = send
         self.topic = table.changelog_topic.get_topic_name()
 
     def get(self, key: bytes) -> Any:
         """The stored value (an object written live, or raw bytes after recovery)."""
         return self.table.data.get(key)
 
-    async def put(self, partition: int, key: bytes, value: Any, raw: bytes) -> Awaitable[Any]:
-        """Keep ``value`` locally; send ``raw`` to changelog partition ``partition``; returns
-        the future of the changelog write's ack."""
+    def keep(self, key: bytes, value: Any) -> None:
+        """Keep ``value`` locally (its changelog record is the runtime's to publish)."""
         self.table.data[key] = value
-        return await self.send(self.topic, key, raw, partition)
 
 
 def to_record(event: EventT) -> InRecord:
@@ -133,7 +149,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,
         producer_max_request_size=4 * 1024 * 1024,
+        # Consumption overlaps processing: the fetcher thread keeps filling the stream
+        # buffer (two batches deep) while a batch is processed and its acks awaited.
         stream_buffer_maxsize=max(4096, 2 * settings.streams_batch_size),
+        broker_max_poll_records=max(1000, settings.streams_batch_size),
+        consumer_max_fetch_size=4 * 1024 * 1024,
         consumer_auto_offset_reset="earliest",
         broker_commit_every=10_000,
         broker_commit_interval=1.0,
@@ -145,15 +165,13 @@ def create_app(settings: Settings | None = None) -> faust.App:
     source = app.topic(topics.intake, topics.commands, key_serializer="raw", value_serializer="raw")
     state: dict[str, Any] = {}
 
-    async def send(topic: str, record: KafkaRecord) -> Awaitable[Any]:
-        return await app.producer.send(topic, record.key, record.value, None, None, record.headers)
+    def producer() -> AIOKafkaProducer:  # Faust's own aiokafka producer (flushed on commit)
+        return app.producer._ensure_producer()  # type: ignore[attr-defined]
 
-    async def send_raw(topic: str, key: bytes, value: bytes, partition: int) -> Awaitable[Any]:
-        return await app.producer.send(topic, key, value, partition, None, None)
+    publisher = Publisher(producer)
 
     async def send_commands(records: list[KafkaRecord]) -> None:
-        futures = [await send(topics.commands, r) for r in records]
-        await asyncio.gather(*futures)
+        await publisher.publish((topics.commands, r.key, r.value, r.headers, None) for r in records)
 
     def owned_partitions() -> set[int]:
         with contextlib.suppress(Exception):
@@ -169,18 +187,22 @@ def create_app(settings: Settings | None = None) -> faust.App:
                 Processor(ctx, topics),
                 Projector(redis, keys, ctx, max(600, settings.command_status_ttl_seconds)),
                 DeadlineIndex(redis, keys),
-                TableStore(matters_table, send_raw),
-                TableStore(hotspots_table, send_raw),
-                send,
+                TableStore(matters_table),
+                TableStore(hotspots_table),
+                publisher.publish,
                 settings.hotspot_threshold,
                 settings.hotspot_window_seconds,
             )
             state["runtime"] = found
+            state["guard"] = ProjectionGuard(settings, redis)
         return found
 
     @app.on_worker_init.connect
     def _create_topics(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
         ensure_topics(settings, all_topics(topics, ctx.city))
+        fast_drain(app)
+        quiet_sensors(app)
+        tune_gc()
 
     @app.on_partitions_revoked.connect
     async def _revoked(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
@@ -193,7 +215,18 @@ def create_app(settings: Settings | None = None) -> faust.App:
         batch, within = settings.streams_batch_size, settings.streams_batch_seconds
         take_events = stream.take_events  # type: ignore[attr-defined]  # not on StreamT
         async for events in take_events(batch, within=within):
-            await handle_batch(runtime(), events)
+            rt = runtime()
+            guard: ProjectionGuard = state["guard"]
+            async with guard.lock:  # a rebuild of an empty store never interleaves a batch
+                await guard.ensure(locked=True)
+                await handle_batch(rt, events)
+
+    @app.timer(1.0)
+    async def watch_projections() -> None:
+        """Rebuild the projections from Kafka when the store is empty (Redis lost its data),
+        also while no batch arrives (see :mod:`streams.rebuild`)."""
+        runtime()
+        await state["guard"].ensure()
 
     @app.task
     async def fire_deadlines() -> None:

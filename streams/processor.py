@@ -18,20 +18,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import orjson
+
 from gridhub.cloudevents import DecodeError, KafkaRecord, decode
 from gridhub.commands_topic import parse_command
-from gridhub.domain.commands import SYSTEM, Accept, Command, DeadlineDue, InvalidCommand
+from gridhub.domain.commands import Command, DeadlineDue, InvalidCommand
 from gridhub.domain.context import Context
 from gridhub.domain.events import Accepted, Event
 from gridhub.domain.events import Warning as WarningEvent
 from gridhub.domain.hotspot import HotspotDetector
 from gridhub.domain.machine import apply, pending_timers
-from gridhub.domain.matter import Matter, ReporterInfo
+from gridhub.domain.matter import Matter
 from gridhub.domain.sla import ScheduledWarning
-from gridhub.intake import IntakeMatter, check_against_city, parse_intake
+from gridhub.intake import check_against_city, parse_intake
 from gridhub.topics import Topics
 from gridhub.views import AlertMessage, CommandResult, MatterView
 from streams import codec, messages
+from streams.accept import accept_command
 from streams.views import (
     alert_message,
     department_task,
@@ -57,13 +60,15 @@ class InRecord:
 
 @dataclass(slots=True)
 class Step:
-    """One input applied to one matter: its events and the state after it."""
+    """One input applied to one matter: its events, their JSON (``payloads``, one per event
+    when filled: encoded once for Kafka and the timeline) and the state after it."""
 
     tp: str
     offset: int
     command: Command
     events: list[Event]
     after: Matter | None
+    payloads: list[bytes] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class MatterWork:
     state: Matter | None
     steps: list[Step] = field(default_factory=list)
     view: MatterView | None = None
+    view_bytes: bytes | None = None  # the JSON of ``view``, encoded once per batch
 
     @property
     def changed(self) -> bool:
@@ -106,35 +112,7 @@ class BatchResult:
     results: list[tuple[str, int, CommandResult]] = field(default_factory=list)
     fallback_years: list[int] = field(default_factory=list)
     dead_letters: int = 0
-
-
-def accept_command(m: IntakeMatter) -> Accept:
-    """The Accept for an intake record (the clocks start at ``received_at``)."""
-    reporter = None
-    if m.reporter is not None:
-        reporter = ReporterInfo(
-            name=m.reporter.name, phone=m.reporter.phone, email=m.reporter.email
-        )
-    return Accept(
-        matter_id=m.matter_id,
-        actor=SYSTEM,
-        at=m.received_at,
-        source=m.source.value,
-        source_id=m.source_id,
-        received_at=m.received_at,
-        category=m.category,
-        grid=m.grid,
-        description=m.description,
-        urgency=m.urgency,
-        address=m.address,
-        lat=m.lat,
-        lon=m.lon,
-        reporter=reporter,
-        attachments=tuple(str(a) for a in m.attachments),
-        worker_id=m.worker_id,
-        solved_on_spot=m.solved_on_spot,
-        result=m.result,
-    )
+    now: bytes = field(default_factory=messages.now_iso)  # ce_time of records made now
 
 
 class Processor:
@@ -259,10 +237,11 @@ class Processor:
         if years:
             out.fallback_years.extend(sorted(years))
             self._calendar_alerts(sorted(years), command, state, step, out)
+        events_topic = self.topics.events
         for event in events:
-            out.records.append(
-                (self.topics.events, messages.event_record(event, codec.event_dict(event)))
-            )
+            body = codec.event_bytes(event)
+            step.payloads.append(body)
+            out.records.append((events_topic, messages.event_record(event, body)))
             if state is None:
                 continue
             alert = alert_message(event, state)
@@ -272,7 +251,7 @@ class Processor:
                 self._hotspot(event, state, work.partition, step, out, detector_of)
 
     def _alert(self, alert: AlertMessage, field: str, step: Step, out: BatchResult) -> None:
-        out.records.append((self.topics.alerts, messages.alert_record(alert)))
+        out.records.append((self.topics.alerts, messages.alert_record(alert, out.now)))
         out.alerts.append(Alert(alert, field, step.tp, step.offset))
 
     def _hotspot(
@@ -321,7 +300,10 @@ class Processor:
                 "data": {"year": year, "fallback": "weekends", "detail": detail},
             }
             out.records.append(
-                (self.topics.wallboard, messages.delta_record(delta, f"calendar:{year}", None))
+                (
+                    self.topics.wallboard,
+                    messages.delta_record(delta, f"calendar:{year}", None, out.now),
+                )
             )
 
     # --- once per matter per batch -------------------------------------------------------
@@ -331,23 +313,26 @@ class Processor:
         assert state is not None
         view = matter_view(state, self.ladder)
         work.view = view
+        # The view is encoded once and spliced into the task and delta bodies.
+        work.view_bytes = codec.dumps(view)
+        encoded = orjson.Fragment(work.view_bytes)
         departments = list(state.departments)
         if before is not None:
             departments += [d for d in before.departments if d not in departments]
         for dept in departments:
             task = department_task(state, dept, view)
+            task["matter"] = encoded
             out.records.append(
                 (
                     self.topics.department(dept),
-                    messages.task_record(state.id, state.version, dept, task),
+                    messages.task_record(state.id, state.version, dept, task, out.now),
                 )
             )
+        delta: dict[str, object] = {**matter_delta(state, view), "matter": encoded}
         out.records.append(
             (
                 self.topics.wallboard,
-                messages.delta_record(
-                    matter_delta(state, view), f"{state.id}:{state.version}:wb", state.id
-                ),
+                messages.delta_record(delta, f"{state.id}:{state.version}:wb", state.id, out.now),
             )
         )
         after_timers = pending_timers(state, self.ctx)

@@ -3,11 +3,13 @@
 Order, and why it gives at-least-once outputs with exactly-once effects:
 
 1. :class:`~streams.processor.Processor` computes everything from the batch (no I/O).
-2. In parallel: every output record is handed to the producer and all acks are awaited;
-   the Redis projections go in one MULTI/EXEC (offset-guarded, see
-   :mod:`streams.projections`); the deadline index gets one ZADD/ZREM per partition.
+2. In parallel: every output record is handed to the producer in per-partition batches
+   (:class:`~streams.publisher.Publisher`) and all acks are awaited; the Redis projections
+   and the deadline index's changes go in one atomic call (offset-guarded, see
+   :mod:`streams.projections`).
 3. Only then the new states are written to the table and its changelog (one changelog
-   record per matter per batch). Faust flushes the producer before it commits offsets.
+   record per matter per batch, sent as one publish). Faust flushes the producer before it
+   commits offsets.
 
 A crash before (3) replays the batch from the last commit with the old state: the same
 outputs are produced again with the same deterministic ids (consumers dedupe by id) and
@@ -21,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from gridhub.cloudevents import KafkaRecord
@@ -31,25 +34,29 @@ from streams import codec, metrics
 from streams.deadlines import DeadlineIndex
 from streams.processor import BatchResult, InRecord, Processor, hotspot_detector
 from streams.projections import Projector
+from streams.publisher import Row
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, KafkaRecord], Awaitable[Awaitable[Any]]]
+Publish = Callable[[Iterable[Row]], Awaitable[None]]
 
 
 class Store(Protocol):
-    """The table side the runtime needs: a dict-like local store plus its changelog."""
+    """The table side the runtime needs: a dict-like local store plus its changelog topic
+    (the changelog record of ``key`` goes to the partition of the input it came from)."""
+
+    topic: str
 
     def get(self, key: bytes) -> Any: ...
 
-    async def put(self, partition: int, key: bytes, value: Any, raw: bytes) -> Awaitable[Any]:
-        """Store ``value`` and write ``raw`` to the changelog; returns the ack's future."""
+    def keep(self, key: bytes, value: Any) -> None:
+        """Store ``value`` locally (its changelog record is published by the runtime)."""
         ...
 
 
 class BatchRuntime:
-    """Runs batches (see the module doc); ``send`` hands one record to the producer and
-    returns the future of its ack."""
+    """Runs batches (see the module doc); ``publish`` sends rows (topic, key, value,
+    headers, partition or None) and returns once Kafka acknowledged them all."""
 
     def __init__(
         self,
@@ -58,7 +65,7 @@ class BatchRuntime:
         index: DeadlineIndex,
         matters: Store,
         hotspots: Store,
-        send: Send,
+        publish: Publish,
         hotspot_threshold: int,
         hotspot_window_seconds: int,
         hotspot_flush_seconds: float = 10.0,
@@ -68,7 +75,7 @@ class BatchRuntime:
         self.index = index
         self.matters = matters
         self.hotspots = hotspots
-        self.send = send
+        self.publish = publish
         self._threshold = hotspot_threshold
         self._window = hotspot_window_seconds
         self._detectors: dict[int, HotspotDetector] = {}
@@ -106,15 +113,17 @@ class BatchRuntime:
         started = time.perf_counter()
         result = self.processor.process(records, self.state_of, self.detector_of)
         max_offsets: dict[str, int] = {}
+        topics: Counter[str] = Counter()
         for r in records:
             tp = f"{r.topic}:{r.partition}"
             if r.offset > max_offsets.get(tp, -1):
                 max_offsets[tp] = r.offset
-            metrics.RECORDS.labels(r.topic).inc()
+            topics[r.topic] += 1
+        for topic, count in topics.items():
+            metrics.RECORDS.labels(topic).inc(count)
         await asyncio.gather(
             self._publish(result.records),
-            self.projector.write(result, max_offsets),
-            self._timers(result),
+            self.projector.write(result, max_offsets, timers=True),
         )
         await self._persist(result)
         self._announce(result)
@@ -123,23 +132,18 @@ class BatchRuntime:
         return result
 
     async def _publish(self, records: list[tuple[str, KafkaRecord]]) -> None:
-        futures = [await self.send(topic, record) for topic, record in records]
-        if futures:
-            await asyncio.gather(*futures)
+        if records:
+            await self.publish((t, r.key, r.value, r.headers, None) for t, r in records)
         metrics.OUTPUTS.inc(len(records))
 
-    async def _timers(self, result: BatchResult) -> None:
-        jobs = [self.index.schedule(p, timers) for p, timers in result.schedule.items()]
-        jobs += [self.index.cancel(p, ids) for p, ids in result.cancel.items()]
-        if jobs:
-            await asyncio.gather(*jobs)
-
     async def _persist(self, result: BatchResult) -> None:
-        acks = []
+        rows: list[Row] = []
+        matters = self.matters
         for work in result.works.values():
             if work.changed and work.state is not None:
                 key, raw = work.matter_id.encode(), codec.matter_bytes(work.state)
-                acks.append(await self.matters.put(work.partition, key, work.state, raw))
+                matters.keep(key, work.state)
+                rows.append((matters.topic, key, raw, None, work.partition))
         self._dirty_detectors |= result.hotspot_partitions
         now = time.monotonic()
         if self._dirty_detectors and now - self._last_flush >= self._hotspot_flush:
@@ -148,11 +152,12 @@ class BatchRuntime:
                 if detector is not None:
                     raw = codec.dumps(detector.to_dict())
                     key = f"p{partition}".encode()
-                    acks.append(await self.hotspots.put(partition, key, raw, raw))
+                    self.hotspots.keep(key, raw)
+                    rows.append((self.hotspots.topic, key, raw, None, partition))
             self._dirty_detectors.clear()
             self._last_flush = now
-        if acks:
-            await asyncio.gather(*acks)
+        if rows:
+            await self.publish(rows)
 
     def _announce(self, result: BatchResult) -> None:
         metrics.DEAD_LETTERS.inc(result.dead_letters)

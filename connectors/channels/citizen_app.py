@@ -24,6 +24,7 @@ from connectors.channels.common import (
     Photos,
     Short,
     accepted_response,
+    request_body,
 )
 from connectors.http import IntakeCaller, read_json, runtime
 from connectors.normalize import build_matter
@@ -54,7 +55,7 @@ class Submission(Input):
     contact: Contact | None = None
 
 
-@router.post("/v1/app/submissions", status_code=201)
+@router.post("/v1/app/submissions", status_code=201, openapi_extra=request_body(Submission))
 async def submit(request: Request, caller: IntakeCaller) -> Response:
     """Accept one citizen submission; 201 with the matter id (200 and the same id if known)."""
     body = await read_json(request, Submission)

@@ -6,6 +6,7 @@ naming the field (see :func:`connectors.errors.from_validation`).
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Annotated, Any
 
 import orjson
@@ -51,3 +52,25 @@ def accepted_response(result: Accepted, extra: dict[str, Any] | None = None) -> 
 def json_response(body: Any, status: int = 200) -> Response:
     """``body`` as a JSON response (orjson)."""
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with every local ``$ref`` replaced by its definition (the models do not nest
+    recursively), so the schema stands alone inside an OpenAPI document."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(deepcopy(defs[ref.rsplit("/", 1)[1]]), defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def request_body(model: type[BaseModel], *media_types: str) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as the request body of a route that reads its
+    body by hand (so OpenAPI clients and schemathesis know the shape)."""
+    schema = model.model_json_schema()
+    inlined = _inline(schema, schema.get("$defs", {}))
+    content = {kind: {"schema": inlined} for kind in media_types or ("application/json",)}
+    return {"requestBody": {"required": True, "content": content}}

@@ -23,6 +23,7 @@ from connectors.channels.common import (
     LongText,
     Short,
     accepted_response,
+    request_body,
 )
 from connectors.errors import IntakeError
 from connectors.http import IntakeCaller, read_json, runtime
@@ -71,7 +72,9 @@ def call_matter(gazetteer: Gazetteer, source: Source, call: CallRecord) -> Intak
     )
 
 
-@router.post("/v1/hotlines/{hotline}/calls", status_code=201)
+@router.post(
+    "/v1/hotlines/{hotline}/calls", status_code=201, openapi_extra=request_body(CallRecord)
+)
 async def submit_call(hotline: str, request: Request, caller: IntakeCaller) -> Response:
     """Accept one call record; 201 with the matter id (200 and the same id if known)."""
     source = HOTLINES.get(hotline)

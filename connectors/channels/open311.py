@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import AnyHttpUrl, ValidationError
 
-from connectors.channels.common import Address, Input, Lat, Lon, LongText, Short
+from connectors.channels.common import Address, Input, Lat, Lon, LongText, Short, request_body
 from connectors.channels.open311_format import render
 from connectors.channels.open311_status import request_view
 from connectors.errors import IntakeError, invalid, validation_error
@@ -151,7 +151,12 @@ def _source_id(caller: Caller, form: ServiceRequestIn) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
-@router.post("/requests.{fmt}")
+@router.post(
+    "/requests.{fmt}",
+    openapi_extra=request_body(
+        ServiceRequestIn, "application/x-www-form-urlencoded", "application/json"
+    ),
+)
 async def post_request(fmt: str, request: Request) -> Response:
     """POST Service Request: accept a request; answer after Kafka acknowledged it."""
     _format(fmt)

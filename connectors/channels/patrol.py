@@ -23,6 +23,7 @@ from connectors.channels.common import (
     Photos,
     Short,
     accepted_response,
+    request_body,
 )
 from connectors.errors import invalid
 from connectors.http import IntakeCaller, read_json, runtime
@@ -50,7 +51,7 @@ class PatrolReport(Input):
     photos: Photos = Field(default_factory=list)
 
 
-@router.post("/v1/patrol/reports", status_code=201)
+@router.post("/v1/patrol/reports", status_code=201, openapi_extra=request_body(PatrolReport))
 async def report(request: Request, caller: IntakeCaller) -> Response:
     """Accept one patrol finding; 201 with the matter id (200 and the same id if known)."""
     body = await read_json(request, PatrolReport)

@@ -21,6 +21,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -30,6 +31,7 @@ from gridhub.domain import events as ev
 from gridhub.domain import oversight as ov
 from gridhub.domain import sla
 from gridhub.domain import transitions as tr
+from gridhub.domain.calendar import WorkCalendar
 from gridhub.domain.commands import (
     SYSTEM,
     Accept,
@@ -40,7 +42,8 @@ from gridhub.domain.commands import (
     Reopen,
 )
 from gridhub.domain.context import Context, Emitter
-from gridhub.domain.matter import OPEN_STATES, Deadline, Matter, Owner, State
+from gridhub.domain.hierarchy import DurationUnit
+from gridhub.domain.matter import OPEN_STATES, Deadline, Matter, Owner, State, evolve
 from gridhub.domain.permissions import check
 from gridhub.domain.routing import co_handlers_for, route
 
@@ -126,7 +129,7 @@ def _apply(state: Matter | None, command: Command, ctx: Context) -> Result:
     outcome = handler(state, command, ctx, em)
     if isinstance(outcome, str):
         return state, [_rejected(state, command, outcome)]
-    new = replace(outcome, version=state.version + 1, updated_at=command.at)
+    new = evolve(outcome, version=state.version + 1, updated_at=command.at)
     return new, _stamp(new, command, em)
 
 
@@ -271,15 +274,42 @@ def _deadline_due(m: Matter, c: DeadlineDue, ctx: Context) -> Result:
 def _warnings_of(
     m: Matter, kind: str, deadline: Deadline, ctx: Context
 ) -> list[sla.ScheduledWarning]:
-    return sla.warning_times(
-        m.id,
-        kind,
-        deadline.generation,
-        deadline.started_at,
-        deadline.due_at,
-        ctx.policy,
-        ctx.calendar,
-        sla.runs_round_the_clock(m.urgency),
+    unit = sla.clock_unit(ctx.city.categories.get(m.category), m.urgency, kind)
+    return list(
+        _schedule(
+            m.id,
+            kind,
+            deadline.generation,
+            deadline.started_at,
+            deadline.due_at,
+            ctx.policy,
+            ctx.calendar,
+            sla.runs_round_the_clock(m.urgency),
+            unit,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=32_768)
+def _schedule(
+    matter_id: str,
+    kind: str,
+    generation: int,
+    start: datetime,
+    due: datetime,
+    policy: sla.WarningPolicy,
+    calendar: WorkCalendar,
+    round_the_clock: bool,
+    unit: DurationUnit,
+) -> tuple[sla.ScheduledWarning, ...]:
+    """:func:`sla.warning_times`, remembered: a stream worker asks for one deadline's schedule
+    when it starts, for each of its ticks and twice per change of the matter (before and
+    after); the answer depends only on these arguments (the calendar's data never changes
+    in a process, and a fallback year is recorded the first time it is consulted)."""
+    return tuple(
+        sla.warning_times(
+            matter_id, kind, generation, start, due, policy, calendar, round_the_clock, unit=unit
+        )
     )
 
 

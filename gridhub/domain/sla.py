@@ -9,7 +9,8 @@ every working day counts as one calendar day and the escalation ladder runs in c
 days too.
 
 Warnings of one deadline: ``yellow`` when ``yellow_share`` of its time has elapsed (working
-time for working-day clocks, so a yellow never lands on a Sunday), ``red`` at the deadline,
+time for working-day clocks, so their yellow never lands on a Sunday; wall time for s/m/h/d
+clocks, so a 2 h sign-for taken on a Sunday warns after 96 minutes), ``red`` at the deadline,
 then ``escalate_1..n`` on the ladder, each step a number of working days after the deadline.
 Each warning has a deterministic id ``"{matter_id}:{kind}:{generation}:{level}"``; a
 deadline's generation goes up whenever it is moved, so timers of an old generation are stale.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gridhub.domain.calendar import WorkCalendar
-from gridhub.domain.hierarchy import Category, Duration
+from gridhub.domain.hierarchy import Category, Duration, DurationUnit
 
 SIGN_FOR = "sign_for"
 RESOLVE = "resolve"
@@ -73,6 +74,19 @@ def report_in_due(
     """The default report-in deadline of a department summoned (whistled) at ``start``."""
     sla = category.sla_for(urgency)
     return deadline_after(start, sla.report_in, calendar, runs_round_the_clock(urgency))
+
+
+def clock_unit(category: Category | None, urgency: str, kind: str) -> DurationUnit:
+    """The unit of the SLA that set deadlines of ``kind`` (sign_for, resolve,
+    ``report_in:<dept>``); ``"wd"`` when the category is unknown."""
+    if category is None:
+        return "wd"
+    sla = category.sla_for(urgency)
+    if kind == SIGN_FOR:
+        return sla.sign_for.unit
+    if kind == RESOLVE:
+        return sla.resolve.unit
+    return sla.report_in.unit
 
 
 @dataclass(frozen=True)
@@ -138,14 +152,18 @@ def warning_times(
     policy: WarningPolicy,
     calendar: WorkCalendar,
     round_the_clock: bool = False,
+    *,
+    unit: DurationUnit = "wd",
 ) -> list[ScheduledWarning]:
     """All warnings of one deadline running from ``start`` to ``due``, in time order.
 
-    Yellow is at ``yellow_share`` of the working time (or wall time when ``round_the_clock``),
-    red at ``due``; ladder step k is ``policy.ladder[k-1][0]`` working days after ``due``
-    (calendar days when ``round_the_clock``).
+    ``unit`` is that of the SLA the deadline came from (:func:`clock_unit`). Yellow is at
+    ``yellow_share`` of the working time for working-day deadlines ("wd"), of the wall time
+    for wall-clock ones (s/m/h/d) or when ``round_the_clock``; red at ``due``; ladder step k
+    is ``policy.ladder[k-1][0]`` working days after ``due`` (calendar days when
+    ``round_the_clock``).
     """
-    if round_the_clock:
+    if round_the_clock or unit != "wd":
         yellow = start + (due - start) * policy.yellow_share
     else:
         total = calendar.working_seconds_between(start, due)
@@ -164,12 +182,16 @@ def warning_times(
 def _warning(
     matter_id: str, kind: str, generation: int, level: str, due_at: datetime, target: str
 ) -> ScheduledWarning:
-    return ScheduledWarning(
-        warning_id(matter_id, kind, generation, level),
-        matter_id,
-        kind,
-        generation,
-        level,
-        due_at,
-        target,
+    # The frozen __init__ costs one object.__setattr__ per field; ten of these are built
+    # per matter and batch, so the instance dict is filled directly (same object).
+    w = object.__new__(ScheduledWarning)
+    w.__dict__.update(
+        warning_id=f"{matter_id}:{kind}:{generation}:{level}",
+        matter_id=matter_id,
+        kind=kind,
+        generation=generation,
+        level=level,
+        due_at=due_at,
+        target=target,
     )
+    return w

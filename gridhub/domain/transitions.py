@@ -36,6 +36,7 @@ from gridhub.domain.matter import (
     Matter,
     Owner,
     State,
+    evolve,
 )
 from gridhub.domain.routing import (
     city_owner,
@@ -60,7 +61,7 @@ def hand_over(
     for kind, due in sla.deadlines_for(category, m.urgency, at, ctx.calendar).items():
         gens[kind] = gens.get(kind, 0) + 1
         deadlines[kind] = Deadline(due_at=due, generation=gens[kind], started_at=at)
-    return replace(
+    return evolve(
         m,
         owner=owner,
         tier=owner.tier,

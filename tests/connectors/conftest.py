@@ -91,4 +91,3 @@ def headers_of(record: Any) -> dict[str, str]:
 def body_of(response: httpx.Response) -> Any:
     """A response body as JSON."""
     return orjson.loads(response.content)
-

@@ -112,3 +112,30 @@ def test_kind_helpers() -> None:
     assert department_of_kind("resolve") is None
     assert escalation_step("escalate_3") == 3
     assert escalation_step("red") == 0
+
+
+def test_wall_clock_deadline_on_a_sunday_warns_at_its_wall_clock_share() -> None:
+    """A normal 2 h sign-for accepted on a Sunday: yellow at +96 min, not at once."""
+    from gridhub.domain.machine import apply, pending_timers
+
+    from .support import CTX, accept
+
+    sunday = local(2025, 6, 8, 10)
+    state, _ = apply(None, accept(category="ROAD", at=sunday), CTX)
+    assert state is not None and state.deadlines["sign_for"].due_at == sunday + timedelta(hours=2)
+    timers = {(w.kind, w.level): w.due_at for w in pending_timers(state, CTX)}
+    assert timers[("sign_for", "yellow")] == sunday + timedelta(minutes=96)
+    assert timers[("sign_for", "red")] == sunday + timedelta(hours=2)
+    # The working-day resolve clock (3wd from a Sunday: the end of Wednesday) still warns in
+    # working time: 80% of Mon–Wed is 57.6 h, i.e. Wednesday 09:36.
+    assert timers[("resolve", "yellow")] == local(2025, 6, 11, 9, 36)
+
+
+def test_warning_times_wall_clock_units_use_wall_time() -> None:
+    sunday = local(2025, 6, 8, 10)
+    due = sunday + timedelta(hours=2)
+    ws = warning_times("M1", "sign_for", 1, sunday, due, WarningPolicy(), CAL, unit="h")
+    assert ws[0].due_at == sunday + timedelta(minutes=96)
+    assert ws[2].due_at == local(2025, 6, 10)  # the ladder still counts working days
+    worked = warning_times("M1", "resolve", 1, sunday, due, WarningPolicy(), CAL, unit="wd")
+    assert worked[0].due_at == sunday  # "wd" counts working time: none of it on a Sunday
