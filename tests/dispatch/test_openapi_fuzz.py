@@ -14,11 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis.asyncio as aioredis
 import schemathesis
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
-from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation.modes import GenerationMode
 from schemathesis.schemas import BaseSchema
 
 from dispatch.app import create_app
@@ -29,6 +24,7 @@ from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from tests.dispatch.seed import make_view, put_view
+from tests.support.fuzz import fuzz_all_operations
 
 pytestmark = pytest.mark.integration
 TOKEN: dict[str, str] = {}
@@ -77,29 +73,6 @@ def test_no_server_errors(api_schema: BaseSchema) -> None:
     (Driven through schemathesis' Python API: its lazy pytest fixture loader does not work
     with pytest 9's nodes.)"""
     headers = {"Authorization": f"Bearer {TOKEN['raw']}"}
-    failures: list[str] = []
-    operations = 0
-    for result in api_schema.get_all_operations():
-        operation = result.ok()  # type: ignore[union-attr]
-        operations += 1
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @hsettings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                derandomize=True,
-                database=None,
-            )
-            def run(case: schemathesis.Case) -> None:
-                case.call_and_validate(headers=headers, checks=[not_a_server_error])
-
-            try:
-                run()
-            except Unsatisfiable:
-                continue  # no negative input exists (an operation without parameters)
-            except Exception as exc:  # collect every failing operation, then fail once
-                failures.append(f"{operation.label} [{mode}]: {str(exc)[:400]}")
+    operations, failures = fuzz_all_operations(api_schema, headers, EXAMPLES, detail=400)
     assert operations >= 38
     assert not failures, "\n".join(failures)

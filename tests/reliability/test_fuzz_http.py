@@ -23,9 +23,6 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation.modes import GenerationMode
 from schemathesis.schemas import BaseSchema
 
 from connectors.app import create_app
@@ -36,6 +33,7 @@ from gridhub.kafka_admin import delete_topics_with_prefix, ensure_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
+from tests.support.fuzz import fuzz_all_operations
 from wallboard.app import Gateway
 
 pytestmark = pytest.mark.integration
@@ -81,30 +79,7 @@ def intake_schema(settings: Settings) -> Iterator[BaseSchema]:
 def test_intake_never_5xx(intake_schema: BaseSchema) -> None:
     """Every intake operation, positive and negative examples, with a valid key."""
     headers = {"X-Api-Key": KEY["raw"]}
-    failures: list[str] = []
-    operations = 0
-    for result in intake_schema.get_all_operations():
-        operation = result.ok()  # type: ignore[union-attr]
-        operations += 1
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @hsettings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                derandomize=True,
-                database=None,
-            )
-            def run(case: schemathesis.Case) -> None:
-                case.call_and_validate(headers=headers, checks=[not_a_server_error])
-
-            try:
-                run()
-            except Unsatisfiable:
-                continue
-            except Exception as exc:
-                failures.append(f"{operation.label} [{mode}]: {str(exc)[:600]}")
+    operations, failures = fuzz_all_operations(intake_schema, headers, EXAMPLES)
     assert operations >= 12
     assert not failures, "\n".join(failures)
 
