@@ -99,7 +99,8 @@ def intake_request(plan: MatterPlan, dated: bool) -> tuple[str, dict[str, Any], 
     receipt time (historic mode)."""
     when = plan.received.isoformat() if dated else None
     body: dict[str, Any]
-    text = f"模拟事项 #{plan.seq}: {plan.category}"
+    text = plan.text or f"模拟事项 #{plan.seq}: {plan.category}"
+    name = plan.reporter or "市民"
     if plan.source in (Source.HOTLINE_12345, Source.HOTLINE_BUSINESS):
         line = "12345" if plan.source == Source.HOTLINE_12345 else "business"
         body = {
@@ -108,7 +109,7 @@ def intake_request(plan: MatterPlan, dated: bool) -> tuple[str, dict[str, Any], 
             "category": plan.category,
             "urgency": plan.urgency,
             "content": text,
-            "caller_name": "市民",
+            "caller_name": name,
             "caller_phone": f"139{plan.seq % 10**8:08d}",
             "grid": plan.grid,
         }
@@ -121,7 +122,7 @@ def intake_request(plan: MatterPlan, dated: bool) -> tuple[str, dict[str, Any], 
             "urgency": plan.urgency,
             "description": text,
             "location": {"grid": plan.grid},
-            "contact": {"name": "市民", "phone": f"138{plan.seq % 10**8:08d}"},
+            "contact": {"name": name, "phone": f"138{plan.seq % 10**8:08d}"},
         }
         return "/v1/app/submissions", body, False
     if plan.source == Source.PATROL:
@@ -142,7 +143,7 @@ def intake_request(plan: MatterPlan, dated: bool) -> tuple[str, dict[str, Any], 
         "address_id": plan.grid,
         "description": text,
         "device_id": plan.source_id,
-        "first_name": "市民",
+        "first_name": name,
     }
     return "/open311/v2/requests.json", form, True
 

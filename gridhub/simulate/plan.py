@@ -10,7 +10,9 @@ A script is a list of :class:`Step` at offsets (simulated seconds after receipt)
 by one actor through the public APIs. The hand-over path follows the domain's routing: the
 matter starts where :func:`gridhub.domain.routing.route` puts it and goes up (上报) or
 down (派单 / 退单) to the tier the plan chose to solve it (grid, village, township,
-department). Nothing here does I/O.
+department). Each matter's description and reporter's name are drawn by
+:mod:`gridhub.simulate.texts` (per category, in its channel's voice, naming its village).
+Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from gridhub.simulate.scenario import (
     parse_duration,
     scaled_totals,
 )
+from gridhub.simulate.texts import Phrasebook
 
 RANK = {"village": 0, "township": 1, "city": 2, "department": 3, "leader": 4}
 HOLDER_ROLE = {
@@ -73,6 +76,9 @@ class MatterPlan:
     completes: bool
     steps: tuple[Step, ...]
     worker_id: str | None = None
+    #: what the reporter says (in the channel's voice) and the reporter's name
+    text: str = ""
+    reporter: str = ""
 
     @property
     def solved_on_spot(self) -> bool:
@@ -134,6 +140,7 @@ class Planner:
         for cat in city.categories.values():
             self.by_group.setdefault(cat.group, []).append(cat)
         self.grids = sorted(city.grids)
+        self.words = Phrasebook(city)
         sc = scenario
         grid = sc.solver_share("grid")
         patrol = sc.channel_share(Source.PATROL)
@@ -179,6 +186,10 @@ class Planner:
             if solver == "grid"
             else tuple(self._script(rng, category, grid, urgency, solver, source, completes))
         )
+        # the words draw from their own generator, seeded by one draw here: editing the
+        # phrasebook changes texts only, never the rest of the plan
+        words = random.Random(rng.getrandbits(64))
+        text = self.words.compose(words, category, grid, source, urgency, solver == "grid")
         return MatterPlan(
             seq=seq,
             source=source,
@@ -192,6 +203,8 @@ class Planner:
             completes=completes,
             steps=steps,
             worker_id=f"W-{grid}" if source == Source.PATROL else None,
+            text=text,
+            reporter=self.words.reporter(words, source),
         )
 
     # ---- a finite replay ----------------------------------------------------------------
