@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     streams_batch_seconds: float = Field(
         0.05, gt=0, le=5, description="longest wait to fill a batch"
     )
+    streams_session_timeout_seconds: float = Field(
+        10.0,
+        ge=6,
+        le=300,
+        description="consumer-group session timeout: how long a dead worker's partitions "
+        "wait before another worker takes them (heartbeats every third of it)",
+    )
     hotspot_threshold: int = Field(
         5, ge=1, description="matters of one category in one grid within the window"
     )

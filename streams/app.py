@@ -157,6 +157,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=10_000,
         broker_commit_interval=1.0,
+        # A worker killed with -9 sends no LeaveGroup: its partitions wait for the session
+        # timeout (Faust's default 60 s) before anyone processes them again. Heartbeats run
+        # on the consumer's own thread, so a long batch does not miss them.
+        broker_session_timeout=settings.streams_session_timeout_seconds,
+        broker_heartbeat_interval=settings.streams_session_timeout_seconds / 3,
         table_standby_replicas=0,
         logging_config=None,
     )

@@ -45,6 +45,9 @@ from streams.views import (
 
 log = logging.getLogger(__name__)
 
+#: How many matters' timers :meth:`Processor.timers_of` remembers (then it starts afresh).
+TIMER_MEMO = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class InRecord:
@@ -122,6 +125,21 @@ class Processor:
         self.ctx = ctx
         self.topics = topics
         self.ladder = len(ctx.policy.ladder)
+        # pending_timers of the latest state of recently changed matters, by matter id:
+        # (version, timers). A state's timers are computed once, when it is made, and
+        # reused when it is the batch start of the matter's next change.
+        self._timers: dict[str, tuple[int, list[ScheduledWarning]]] = {}
+
+    def timers_of(self, state: Matter) -> list[ScheduledWarning]:
+        """``pending_timers(state)``, remembered for the matter's latest version."""
+        found = self._timers.get(state.id)
+        if found is not None and found[0] == state.version:
+            return found[1]
+        timers = pending_timers(state, self.ctx)
+        if len(self._timers) >= TIMER_MEMO:
+            self._timers.clear()
+        self._timers[state.id] = (state.version, timers)
+        return timers
 
     def process(
         self,
@@ -335,14 +353,14 @@ class Processor:
                 messages.delta_record(delta, f"{state.id}:{state.version}:wb", state.id, out.now),
             )
         )
-        after_timers = pending_timers(state, self.ctx)
+        # before's timers first: they are remembered from the change that made that state
+        before_timers = self.timers_of(before) if before is not None else []
+        after_timers = self.timers_of(state)
         if after_timers:
             out.schedule.setdefault(work.partition, []).extend(after_timers)
-        if before is not None:
+        if before_timers:
             keep = {t.warning_id for t in after_timers}
-            stale = [
-                t.warning_id for t in pending_timers(before, self.ctx) if t.warning_id not in keep
-            ]
+            stale = [t.warning_id for t in before_timers if t.warning_id not in keep]
             if stale:
                 out.cancel.setdefault(work.partition, []).extend(stale)
 

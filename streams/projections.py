@@ -281,11 +281,14 @@ class Projector:
         """The alert clean-up of one matter (see :data:`_APPLY`), or None when none is due."""
         state, before = work.state, work.before
         assert state is not None
+        fired = bool(state.fired_warnings) or (before is not None and bool(before.fired_warnings))
         if state.is_open:
-            if before is None or not before.fired_warnings:
+            if not fired:
                 return None  # no deadline alert to retire (grid alerts stay while open)
             running = running_deadlines(state)
-            if before.is_open and running == running_deadlines(before):
+            # A matter new in this batch may have fired and then met a deadline within it.
+            was_running = running_deadlines(before) if before is not None else {}
+            if before is not None and before.is_open and running == was_running:
                 return None  # no deadline stopped running
         elif before is not None and not before.is_open:
             return None  # was already closed: its alerts went then

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -52,56 +52,120 @@ def hints(cls: type) -> dict[str, Any]:
     return found
 
 
+Decoder = Callable[[Any, str], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
 def from_jsonable(tp: Any, value: Any, where: str = "body") -> Any:
     """Build a value of type ``tp`` from JSON-able ``value``; raise :class:`CodecError`."""
+    return decoder(tp)(value, where)
+
+
+def decoder(tp: Any) -> Decoder:
+    """The function ``(value, where) -> tp`` that :func:`from_jsonable` applies, built once
+    per type from its hints (commands and matters are decoded on the stream's hot path, where
+    re-reading the type hints of every field of every record cost more than the rest)."""
+    found = _DECODERS.get(tp)
+    if found is None:
+        found = _DECODERS[tp] = _build(tp)
+    return found
+
+
+def _build(tp: Any) -> Decoder:
     if tp is Any:
-        return value
+        return lambda value, where: value
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Union or origin is types.UnionType:
-        if value is None and type(None) in args:
+        return _union([a for a in args if a is not type(None)], type(None) in args)
+    if origin is typing.Literal:
+        return _literal(args)
+    if origin is typing.ClassVar:
+        return lambda value, where: value
+    if origin in (tuple, list, set, frozenset):
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _fixed_tuple(args)
+        return _sequence(origin, args[0] if args else Any)
+    if origin in (dict, Mapping) or origin is typing.get_origin(Mapping[str, int]):
+        return _mapping(*(args if args else (Any, Any)))
+    if isinstance(tp, type):
+        if dataclasses.is_dataclass(tp):
+            return lambda value, where: from_dict(tp, value, where)
+        if tp is str:
+            return _string
+        if tp is datetime:
+            return parse_datetime
+        return lambda value, where: _from_plain(tp, value, where)
+
+    def unsupported(value: Any, where: str) -> Any:
+        raise CodecError(f"{where}: unsupported type {tp!r}")
+
+    return unsupported
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise CodecError(f"{where}: expected a string")
+    return value
+
+
+def _union(options: list[Any], optional: bool) -> Decoder:
+    def decode(value: Any, where: str) -> Any:
+        if value is None and optional:
             return None
         errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
+        for option in options:
             try:
-                return from_jsonable(arg, value, where)
+                return decoder(option)(value, where)  # decoder(): built lazily, then a dict hit
             except CodecError as exc:
                 errors.append(str(exc))
         raise CodecError(errors[0] if len(errors) == 1 else f"{where}: no type fits {value!r}")
-    if origin is typing.Literal:
+
+    return decode
+
+
+def _literal(args: tuple[Any, ...]) -> Decoder:
+    def decode(value: Any, where: str) -> Any:
         if value not in args:
             raise CodecError(f"{where}: {value!r} is not one of {', '.join(map(str, args))}")
         return value
-    if origin is typing.ClassVar:
-        return value
-    if origin in (tuple, list, set, frozenset):
+
+    return decode
+
+
+def _fixed_tuple(args: tuple[Any, ...]) -> Decoder:
+    def decode(value: Any, where: str) -> Any:
         if not isinstance(value, list | tuple):
             raise CodecError(f"{where}: expected a list")
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(value):
-                raise CodecError(f"{where}: expected {len(args)} items")
-            return tuple(
-                from_jsonable(a, v, f"{where}[{i}]")
-                for i, (a, v) in enumerate(zip(args, value, strict=True))
-            )
-        item = args[0] if args else Any
-        items = [from_jsonable(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return (
-            items if origin is list else (frozenset(items) if origin is not tuple else tuple(items))
+        if len(args) != len(value):
+            raise CodecError(f"{where}: expected {len(args)} items")
+        return tuple(
+            decoder(a)(v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
         )
-    if origin in (dict, Mapping) or origin is typing.get_origin(Mapping[str, int]):
+
+    return decode
+
+
+def _sequence(origin: Any, item: Any) -> Decoder:
+    make: Callable[[list[Any]], Any] = {list: list, tuple: tuple}.get(origin, frozenset)
+
+    def decode(value: Any, where: str) -> Any:
+        if not isinstance(value, list | tuple):
+            raise CodecError(f"{where}: expected a list")
+        each = decoder(item)
+        return make([each(v, f"{where}[{i}]") for i, v in enumerate(value)])
+
+    return decode
+
+
+def _mapping(kt: Any, vt: Any) -> Decoder:
+    def decode(value: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise CodecError(f"{where}: expected an object")
-        kt, vt = args if args else (Any, Any)
-        return {
-            from_jsonable(kt, k, where): from_jsonable(vt, v, f"{where}.{k}")
-            for k, v in value.items()
-        }
-    if isinstance(tp, type):
-        return _from_plain(tp, value, where)
-    raise CodecError(f"{where}: unsupported type {tp!r}")
+        key, item = decoder(kt), decoder(vt)
+        return {key(k, where): item(v, f"{where}.{k}") for k, v in value.items()}
+
+    return decode
 
 
 def _from_plain(tp: type, value: Any, where: str) -> Any:
@@ -157,6 +221,35 @@ def parse_datetime(value: Any, where: str = "at") -> datetime:
     return value.astimezone(UTC)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Plan:
+    """What :func:`from_dict` needs of one dataclass, computed once."""
+
+    names: frozenset[str]
+    required: tuple[str, ...]
+    fields: tuple[tuple[str, Decoder], ...]  # (name, decoder) of the init fields
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    found = _PLANS.get(cls)
+    if found is None:
+        init = [f for f in dataclasses.fields(cls) if f.init]
+        type_hints = hints(cls)
+        found = _PLANS[cls] = _Plan(
+            names=frozenset(f.name for f in init),
+            required=tuple(
+                f.name
+                for f in init
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            ),
+            fields=tuple((f.name, decoder(type_hints[f.name])) for f in init),
+        )
+    return found
+
+
 def from_dict(cls: type, data: Any, where: str = "body", skip: tuple[str, ...] = ()) -> Any:
     """Build dataclass ``cls`` from a dict; unknown keys and missing required fields are errors.
 
@@ -164,19 +257,20 @@ def from_dict(cls: type, data: Any, where: str = "body", skip: tuple[str, ...] =
     """
     if not isinstance(data, Mapping):
         raise CodecError(f"{where}: expected an object")
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = [k for k in data if k not in fields and k not in skip]
-    if unknown:
-        raise CodecError(f"{where}: unknown field {unknown[0]!r}")
-    type_hints = hints(cls)
+    plan = _plan(cls)
+    names = plan.names
+    for k in data:
+        if k not in names and k not in skip:
+            raise CodecError(f"{where}: unknown field {k!r}")
     kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        sub = name if where == "body" else f"{where}.{name}"
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise CodecError(f"{sub}: missing")
-            continue
-        kwargs[name] = from_jsonable(type_hints[name], data[name], sub)
+    top = where == "body"
+    for name, decode in plan.fields:
+        if name in data:
+            kwargs[name] = decode(data[name], name if top else f"{where}.{name}")
+    if len(kwargs) < len(plan.required):
+        for name in plan.required:
+            if name not in kwargs:
+                raise CodecError(f"{name if top else f'{where}.{name}'}: missing")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

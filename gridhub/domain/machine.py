@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -189,7 +188,7 @@ def _accept(c: Accept, ctx: Context) -> Result:
     em.emit(ev.Accepted, "", State.ACCEPTED, **accepted)
     if c.solved_on_spot:
         result = c.result or "solved on the spot by the grid worker"
-        new = replace(
+        new = evolve(
             base,
             state=State.CLOSED,
             resolved_at=c.at,
@@ -237,7 +236,7 @@ def _deadline_due(m: Matter, c: DeadlineDue, ctx: Context) -> Result:
     if warning is None or warning.level != c.level:
         return m, []
     step = sla.escalation_step(warning.level)
-    new = replace(
+    new = evolve(
         m,
         fired_warnings=m.fired_warnings | {warning.warning_id},
         overdue=m.overdue or (warning.level == "red" and c.kind == sla.RESOLVE),

@@ -32,6 +32,7 @@ from gridhub.domain.matter import (
     Matter,
     State,
     WhistleTask,
+    evolve,
 )
 from gridhub.domain.routing import leader_owner
 from gridhub.domain.transitions import HANDLING, dues, hand_over, state_error
@@ -57,7 +58,7 @@ def on_request_extension(m: Matter, c: RequestExtension, ctx: Context, em: Emitt
         proposed_due=c.proposed_due,
         requested_at=c.at,
     )
-    new = replace(m, extension=req)
+    new = evolve(m, extension=req)
     em.emit(ev.ExtensionRequested, m.state, new.state, reason=c.reason, proposed_due=c.proposed_due)
     return new
 
@@ -69,7 +70,7 @@ def on_decide_extension(m: Matter, c: DecideExtension, ctx: Context, em: Emitter
     if req is None:
         return "no extension request is pending"
     if not c.approve:
-        new = replace(m, extension=None)
+        new = evolve(m, extension=None)
         em.emit(
             ev.ExtensionDecided, m.state, new.state, approve=False, new_due=None, comment=c.comment
         )
@@ -78,7 +79,7 @@ def on_decide_extension(m: Matter, c: DecideExtension, ctx: Context, em: Emitter
         return "the proposed deadline has already passed; the owner must ask again"
     gen = m.generations.get(sla.RESOLVE, 0) + 1
     deadline = Deadline(due_at=req.proposed_due, generation=gen, started_at=c.at)
-    new = replace(
+    new = evolve(
         m,
         extension=None,
         deadlines={**m.deadlines, sla.RESOLVE: deadline},
@@ -100,12 +101,12 @@ def on_rate(m: Matter, c: Rate, ctx: Context, em: Emitter) -> Matter | str:
         return f"only a resolved or closed matter can be rated (it is {m.state.value})"
     if m.rating is not None:
         return "this resolution has already been rated"
-    rated = replace(m, rating=c.rating)
+    rated = evolve(m, rating=c.rating)
     em.emit(ev.Rated, m.state, m.state, rating=c.rating, comment=c.comment)
     if c.rating == "not_satisfied":
         return _reopen(rated, "citizen not satisfied: " + c.comment, c.at, ctx, em)
     if m.state == State.RESOLVED:
-        new = replace(rated, state=State.CLOSED, closed_at=c.at)
+        new = evolve(rated, state=State.CLOSED, closed_at=c.at)
         em.emit(ev.Closed, m.state, new.state, note="closed after a satisfied rating")
         return new
     return rated
@@ -114,7 +115,7 @@ def on_rate(m: Matter, c: Rate, ctx: Context, em: Emitter) -> Matter | str:
 def on_close(m: Matter, c: Close, ctx: Context, em: Emitter) -> Matter | str:
     if m.state != State.RESOLVED:
         return f"only a resolved matter can be closed (it is {m.state.value})"
-    new = replace(m, state=State.CLOSED, closed_at=c.at)
+    new = evolve(m, state=State.CLOSED, closed_at=c.at)
     em.emit(ev.Closed, m.state, new.state, note=c.note)
     return new
 
@@ -131,7 +132,7 @@ def _reopen(m: Matter, reason: str, at: datetime, ctx: Context, em: Emitter) -> 
     new = hand_over(m, m.owner, at, ctx, m.co_handlers)
     if isinstance(new, str):
         return new
-    new = replace(
+    new = evolve(
         new,
         reopen_count=m.reopen_count + 1,
         rating=None,
@@ -154,7 +155,7 @@ def _reopen(m: Matter, reason: str, at: datetime, ctx: Context, em: Emitter) -> 
 def on_urge(m: Matter, c: Urge, ctx: Context, em: Emitter) -> Matter | str:
     if err := state_error(m, HANDLING, "urge"):
         return err
-    new = replace(m, urge_count=m.urge_count + 1)
+    new = evolve(m, urge_count=m.urge_count + 1)
     em.emit(ev.Urged, m.state, new.state, urge_count=new.urge_count, note=c.note)
     return new
 
@@ -164,7 +165,7 @@ def on_supervise(m: Matter, c: Supervise, ctx: Context, em: Emitter) -> Matter |
         return err
     if m.supervised:
         return "the matter is already under supervision"
-    new = replace(m, supervised=True)
+    new = evolve(m, supervised=True)
     em.emit(ev.Supervised, m.state, new.state, note=c.note)
     return new
 
@@ -214,7 +215,7 @@ def on_whistle(m: Matter, c: Whistle, ctx: Context, em: Emitter) -> Matter | str
         kind = sla.report_in_kind(code)
         gens[kind] = gens.get(kind, 0) + 1
         tasks[code] = WhistleTask(due_at=due, generation=gens[kind], started_at=c.at)
-    new = replace(m, whistle_tasks=tasks, generations=gens)
+    new = evolve(m, whistle_tasks=tasks, generations=gens)
     em.emit(
         ev.Whistled, m.state, new.state, departments=c.departments, report_in_due=due, note=c.note
     )
@@ -231,7 +232,7 @@ def on_report_in(m: Matter, c: ReportIn, ctx: Context, em: Emitter) -> Matter | 
         return f"department {c.department} has already reported in"
     on_time = c.at <= task.due_at
     tasks = {**m.whistle_tasks, c.department: replace(task, reported_at=c.at)}
-    new = replace(m, whistle_tasks=tasks)
+    new = evolve(m, whistle_tasks=tasks)
     em.emit(
         ev.ReportedIn, m.state, new.state, department=c.department, on_time=on_time, note=c.note
     )

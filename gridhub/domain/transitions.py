@@ -13,7 +13,6 @@ generation, so deadlines are never in the past at assignment and old timers go s
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from gridhub.domain import events as ev
@@ -141,7 +140,7 @@ def on_sign_for(m: Matter, c: SignFor, ctx: Context, em: Emitter) -> Matter | st
     due = m.deadlines.get(sla.SIGN_FOR)
     on_time = due is None or c.at <= due.due_at
     deadlines = {k: d for k, d in m.deadlines.items() if k != sla.SIGN_FOR}
-    new = replace(m, state=State.SIGNED_FOR, deadlines=deadlines, signed_at=c.at)
+    new = evolve(m, state=State.SIGNED_FOR, deadlines=deadlines, signed_at=c.at)
     em.emit(ev.SignedFor, m.state, new.state, on_time=on_time)
     return new
 
@@ -151,7 +150,7 @@ def on_add_progress(m: Matter, c: AddProgress, ctx: Context, em: Emitter) -> Mat
         return f"progress needs a signed-for matter (it is {m.state.value}); sign for it first"
     if not c.note.strip():
         return "a progress note cannot be empty"
-    new = replace(m, state=State.IN_PROGRESS)
+    new = evolve(m, state=State.IN_PROGRESS)
     em.emit(ev.ProgressAdded, m.state, new.state, note=c.note)
     return new
 
@@ -163,7 +162,7 @@ def on_resolve(m: Matter, c: Resolve, ctx: Context, em: Emitter) -> Matter | str
         return "a resolution needs a result"
     due = m.deadlines.get(sla.RESOLVE)
     on_time = not m.overdue and (due is None or c.at <= due.due_at)
-    new = replace(
+    new = evolve(
         m,
         state=State.RESOLVED,
         deadlines={},
@@ -240,6 +239,6 @@ def on_merge(m: Matter, c: Merge, ctx: Context, em: Emitter) -> Matter | str:
         return err
     if not c.into.strip() or c.into == m.id:
         return "merge needs another matter's id"
-    new = replace(m, state=State.MERGED, merged_into=c.into, deadlines={}, extension=None)
+    new = evolve(m, state=State.MERGED, merged_into=c.into, deadlines={}, extension=None)
     em.emit(ev.Merged, m.state, new.state, into=c.into)
     return new
