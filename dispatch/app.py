@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 
 from dispatch import errors
@@ -106,6 +107,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    # The wallboard page (served by the gateway, another origin) issues one-click commands
+    # here. Callers authenticate with bearer tokens only, never cookies, so a page of any
+    # origin can do exactly what the token it holds allows: any origin, no credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
     for module in (
         matters,
         departments,

@@ -38,7 +38,7 @@ from wallboard import metrics
 from wallboard.acks import Acknowledger
 from wallboard.fanout import HubChannel, Item
 from wallboard.feeder import Feeder, FeederLeader, SummarizerLeader
-from wallboard.http import StaticFiles, response
+from wallboard.http import PageConfig, StaticFiles, response
 from wallboard.protocol import HubRef, dumps, format_seq, parse_seq
 from wallboard.scope import hub_keys
 from wallboard.session import Session
@@ -88,7 +88,7 @@ class Gateway:
         self.position: tuple[int, int] = (0, 0)
         self.board = BoardReader(city, self.redis, self.keys, lambda: format_seq(self.position))
         self.acks = Acknowledger(settings, self.redis)
-        self.static = StaticFiles()
+        self.static = StaticFiles(config=PageConfig.from_settings(settings))
         self.leader: FeederLeader | None = None
         self.server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []

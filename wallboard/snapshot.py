@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import redis.asyncio as aioredis
 
+from gridhub.domain import sla
 from gridhub.domain.hierarchy import City
 from gridhub.domain.kpis import Kpis
 from gridhub.keys import RedisKeys
@@ -34,7 +35,8 @@ OPEN_STATES = ("accepted", "assigned", "signed_for", "in_progress")
 
 
 def hub_info(hub: HubRef, city: City) -> dict[str, Any]:
-    """Names of the hub, its parent (for the breadcrumb) and its kind."""
+    """Names of the hub, its parent (for the breadcrumb) and its kind; the city hub also lists
+    the departments (the targets of its one-click commands besides the townships)."""
     if hub.kind == "city":
         unit: Any = city
     else:
@@ -57,7 +59,27 @@ def hub_info(hub: HubRef, city: City) -> dict[str, Any]:
             "name_zh": township.name_zh,
             "name_en": township.name_en,
         }
+    if hub.kind == "city":
+        info["departments"] = [
+            {"kind": "department", "code": d.code, "name_zh": d.name_zh, "name_en": d.name_en}
+            for d in city.departments.values()
+        ]
     return info
+
+
+def warning_deadline(alert: dict[str, Any], matter: dict[str, Any] | None) -> str | None:
+    """The deadline a warning is about (its matter's deadline of that kind), which is what the
+    board counts down to; the alert's own ``due_at`` is when the warning fired (a yellow one
+    fires before the deadline, an escalation after it)."""
+    if alert.get("level") == "red":
+        return str(alert.get("due_at") or "") or None  # red fires at the deadline
+    try:
+        kind = sla.parse_warning_id(str(alert.get("id") or ""))[1]
+    except ValueError:
+        kind = str(alert.get("kind") or "")
+    deadline = ((matter or {}).get("deadlines") or {}).get(kind) or {}
+    due = deadline.get("due_at")
+    return due if isinstance(due, str) and due else None
 
 
 def is_overdue(matter: dict[str, Any], now: datetime) -> bool:
@@ -353,6 +375,9 @@ class BoardReader:
             self._open_matters(hub), self._warnings(hub), self._commands(hub)
         )
         aggregates = await self.aggregates(hub, matters, len(warnings))
+        by_id = {m.get("id"): m for m in matters}
+        for alert in warnings:
+            alert["deadline"] = warning_deadline(alert, by_id.get(alert.get("matter_id")))
         matters.sort(
             key=lambda m: str(
                 ((m.get("deadlines") or {}).get("resolve") or {}).get("due_at") or "9"

@@ -26,6 +26,32 @@ TEXTS = [
 ]
 
 
+def warning_alert(view: dict[str, Any], level: str, rnd: random.Random) -> dict[str, Any]:
+    """The AlertMessage streams/ raised for ``view``'s resolve deadline at ``level``: its
+    ``due_at`` is when it fired (yellow before the deadline, red at it, escalations after)."""
+    deadline = datetime.fromisoformat(view["deadlines"]["resolve"]["due_at"])
+    fired = {
+        "yellow": datetime.now(UTC) - timedelta(minutes=rnd.uniform(0, 20)),
+        "red": deadline,
+        "escalated": datetime.now(UTC) - timedelta(minutes=rnd.uniform(0, 10)),
+    }[level]
+    step = "escalate_1" if level == "escalated" else level
+    alert: dict[str, Any] = {
+        "id": f"{view['id']}:resolve:0:{step}",
+        "matter_id": view["id"],
+        "level": "escalate" if level == "escalated" else level,
+        "kind": "resolve",
+        "target": {"yellow": "owner", "red": "supervisor"}.get(level, "township_head"),
+        "due_at": fired.isoformat(),
+        "fired_at": fired.isoformat(),
+        "township": view["township"],
+        "village": view["village"],
+    }
+    if level == "escalated":
+        alert["step"] = 1
+    return alert
+
+
 async def seed_board(redis: Any, keys: RedisKeys, city: City, n: int = 40) -> list[dict]:
     """Seed ``n`` open matters across the city with warnings, KPIs and trends."""
     rnd = random.Random(7)
@@ -62,17 +88,7 @@ async def seed_board(redis: Any, keys: RedisKeys, city: City, n: int = 40) -> li
         for dept in view["departments"]:
             await redis.zadd(keys.dept_queue(dept), {view["id"]: score})
         if level != "none":
-            alert = {
-                "id": f"W-{view['id']}",
-                "matter_id": view["id"],
-                "level": "escalate" if level == "escalated" else level,
-                "kind": "resolve",
-                "target": view["village"],
-                "due_at": view["deadlines"]["resolve"]["due_at"],
-                "fired_at": view["updated_at"],
-                "township": view["township"],
-                "village": view["village"],
-            }
+            alert = warning_alert(view, level, rnd)
             await redis.zadd(keys.warnings(), {orjson.dumps(alert): score})
     now = datetime.now(LOCAL_TZ)
     today = now.strftime("%Y%m%d")

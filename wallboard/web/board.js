@@ -16,13 +16,25 @@ window.Board = (() => {
     return node;
   }
   const name = (o) => (o ? (document.documentElement.lang === "en" ? o.name_en || o.name_zh : o.name_zh) : "");
-  const hhmm = (iso) => { const d = new Date(iso); return isNaN(d) ? "" : d.toTimeString().slice(0, 8); };
+
+  // Times are shown on the city's clock (Asia/Shanghai), whatever zone the screen is set to.
+  let zone = "Asia/Shanghai";
+  let clockFmt = null;
+  function setZone(tz) { if (tz && tz !== zone) { zone = tz; clockFmt = null; } }
+  function cityTime(when) {
+    const d = when instanceof Date ? when : new Date(when);
+    if (isNaN(d)) return "";
+    clockFmt = clockFmt || new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    return clockFmt.format(d);
+  }
+  const hhmm = (iso) => cityTime(iso);
+
+  const pad = (n) => String(n).padStart(2, "0");
   function countdown(iso) {
     const ms = new Date(iso) - Date.now();
     if (isNaN(ms)) return { text: "", over: false };
-    const s = Math.floor(Math.abs(ms) / 1000);
-    const days = Math.floor(s / 86400);
-    const hms = `${days ? `${days}${t("days")} ` : ""}${Math.floor(s / 3600) % 24}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+    const s = Math.floor(Math.abs(ms) / 1000), days = Math.floor(s / 86400);
+    const hms = `${days ? `${days}${t("days")} ` : ""}${Math.floor(s / 3600) % 24}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
     return { text: `${ms < 0 ? t("over") : t("left")} ${hms}`, over: ms < 0 };
   }
 
@@ -92,34 +104,107 @@ window.Board = (() => {
     document.getElementById("open-count").textContent = `${[...S.matters.values()].filter((m) => OPEN.has(m.state)).length} ${t("open")}`;
   }
 
+  // --- warnings: one row per warned matter (its worst deadline), plus alerts whose matter
+  // this board does not hold. Each row counts down to the matter's own deadline.
+  const RANK = { none: 0, yellow: 1, red: 2, escalated: 3 };
+
+  function worstDeadline(m) {
+    let best = null;
+    for (const [kind, d] of Object.entries(m.deadlines || {})) {
+      const rank = RANK[d.level] || 0;
+      if (!best || rank > best.rank || (rank === best.rank && String(d.due_at) < String(best.due))) best = { kind, due: d.due_at, rank };
+    }
+    return best || { kind: "resolve", due: null, rank: 0 };
+  }
+
+  function alertKind(a) {  // the deadline kind of a warning id "<matter>:<kind>:<generation>:<level>"
+    const parts = String(a.id || "").split(":");
+    if (parts.length >= 4 && /^\d+$/.test(parts[parts.length - 2])) return parts.slice(1, -2).join(":");
+    return a.kind === "report_in" && a.department ? `report_in:${a.department}` : a.kind;
+  }
+
+  function alertDeadline(a, kind, m) {
+    const d = m && m.deadlines && m.deadlines[kind];
+    if (d && d.due_at) return d.due_at;
+    if (a.deadline) return a.deadline;  // from the snapshot
+    if (a.level === "red") return a.due_at;  // red fires at the deadline
+    if (a.kind === "near_deadline" && m) return worstDeadline(m).due;
+    return null;
+  }
+
+  function matterRow(m) {
+    const w = worstDeadline(m);
+    return { key: `m:${m.id}`, level: m.warning_level, kind: w.kind, title: m.description,
+             where: m.village || m.township, due: w.due, id: m.id };
+  }
+
+  function alertRow(a) {
+    const level = a.level === "escalate" ? "escalated" : a.level, m = S.matters.get(a.matter_id), kind = alertKind(a);
+    const title = m ? m.description : level === "calendar" ? `${t("calendar_fallback")} ${String(a.due_at || "").slice(0, 4)}`
+      : `${t("matter")} ${a.matter_id}${a.target ? ` → ${targetLabel(a.target)}` : ""}`;
+    return { key: `a:${a.id}`, level, kind, step: a.step, title, id: a.matter_id,
+             where: a.village || a.township || a.department || "", due: level === "calendar" ? null : alertDeadline(a, kind, m),
+             firedAt: a.fired_at };
+  }
+
   function warningRows() {
     const rows = [];
     for (const m of S.matters.values()) {
-      if (!OPEN.has(m.state) || !m.warning_level || m.warning_level === "none") continue;
-      rows.push({ key: `m:${m.id}`, level: m.warning_level, title: m.description, where: m.village || m.township,
-                  due: m.deadlines && m.deadlines.resolve ? m.deadlines.resolve.due_at : null, id: m.id });
+      if (OPEN.has(m.state) && m.warning_level && m.warning_level !== "none") rows.push(matterRow(m));
     }
     const seen = new Set(rows.map((r) => r.id));
-    for (const a of S.alerts.values()) {
-      if (seen.has(a.matter_id) && a.level !== "grid_alert") continue;
-      const level = a.level === "escalate" ? "escalated" : a.level;
-      const m = S.matters.get(a.matter_id);
-      rows.push({ key: `a:${a.id}`, level, title: m ? m.description : `${a.kind} · ${a.target}`,
-                  where: a.village || a.township || a.department || "", due: a.due_at, id: a.matter_id });
-    }
+    for (const a of S.alerts.values()) if (!seen.has(a.matter_id) || a.level === "grid_alert") rows.push(alertRow(a));
     return rows.sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) || String(a.due).localeCompare(String(b.due)));
+  }
+
+  function kindLabel(kind) {
+    const [base, dept] = String(kind || "").split(":");
+    const label = t(`wkind_${base}`);
+    if (label === `wkind_${base}`) return "";  // an unknown kind: no internal name on screen
+    const d = dept && departmentName(dept);
+    return d ? `${label} · ${d}` : label;
+  }
+
+  function targetLabel(target) {
+    const [base, code] = String(target || "").split(":");
+    const label = t(`target_${base}`);
+    if (label !== `target_${base}`) return code ? `${label} ${code}` : label;
+    return departmentName(base) || "";
+  }
+
+  function unitName(u) {  // a command target's name from what the board knows, else its code
+    const known = [S.hub].concat(S.units, (S.hub && S.hub.departments) || []).find((x) => x && x.kind === u.kind && x.code === u.code);
+    return known ? name(known) : u.name_zh ? name(u) : u.code;
+  }
+
+  function departmentName(code) {
+    const d = ((S.hub && S.hub.departments) || []).concat(S.ranking.departments || []).find((x) => x.code === code);
+    return d ? name(d) : code;
+  }
+
+  function levelLabel(r) {
+    return r.level === "escalated" && r.step ? `${t("level_escalated")} ${r.step}` : t(`level_${r.level}`);
+  }
+
+  function warningItem(r) {
+    const li = el("li", `warn lvl-${r.level}`);
+    li.dataset.key = r.key; li.dataset.matterId = r.id; li.dataset.level = r.level; li.dataset.kind = r.kind || "";
+    li.append(el("span", "badge", levelLabel(r)), el("span", "wtitle", r.title));
+    const line = el("span", "where", r.where);
+    const kind = kindLabel(r.kind);
+    if (kind) line.prepend(el("span", "wkind", kind));
+    li.append(line);
+    const cd = el("span", "countdown");
+    if (r.due) cd.dataset.due = r.due;
+    else if (r.firedAt) cd.textContent = `${t("fired")} ${hhmm(r.firedAt).slice(0, 5)}`;
+    li.append(cd);
+    return li;
   }
 
   function renderWarnings() {
     const rows = warningRows().slice(0, 30);
     const list = document.getElementById("warnings");
-    list.replaceChildren(...rows.map((r) => {
-      const li = el("li", `warn lvl-${r.level}`);
-      li.dataset.matterId = r.id;
-      li.append(el("span", "badge", t(`level_${r.level}`)), el("span", "wtitle", r.title), el("span", "where", r.where));
-      const cd = el("span", "countdown"); if (r.due) cd.dataset.due = r.due; li.append(cd);
-      return li;
-    }));
+    list.replaceChildren(...rows.map(warningItem));
     if (!rows.length) list.replaceChildren(el("li", "empty", t("no_items")));
     document.getElementById("warn-count").textContent = rows.length ? String(rows.length) : "";
     tick();
@@ -136,7 +221,7 @@ window.Board = (() => {
       for (const tg of c.targets || []) {
         const key = `${tg.kind}:${tg.code}`, ack = (c.acks || {})[key];
         const late = !ack && c.ack_due_at && new Date(c.ack_due_at) < Date.now();
-        const chip = el("span", `chip ${ack ? "ok" : late ? "late" : "pending"}`, `${tg.name_zh || tg.code} · ${ack ? `${t("acked")} ${ack.user || ""}` : late ? t("late") : t("pending")}`);
+        const chip = el("span", `chip ${ack ? "ok" : late ? "late" : "pending"}`, `${unitName(tg)} · ${ack ? `${t("acked")} ${ack.user || ""}` : late ? t("late") : t("pending")}`);
         chip.dataset.ackTarget = key; chip.dataset.ackState = ack ? "acked" : late ? "late" : "pending";
         targets.append(chip);
       }
@@ -184,5 +269,5 @@ window.Board = (() => {
   }
 
   return { S, el, name, issuer, reset, summary, apply, renderKpis, renderFeed, renderWarnings, renderCommands,
-           renderTiles, renderRanking, tick, setT: (fn) => { t = fn; } };
+           renderTiles, renderRanking, tick, cityTime, setZone, setT: (fn) => { t = fn; } };
 })();
