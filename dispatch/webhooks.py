@@ -14,6 +14,11 @@ and POSTs the CloudEvent in structured mode (``application/cloudevents+json``), 
 network error is retried with exponential backoff (base × 2^(attempt-1), capped at an hour)
 up to ``webhook_max_attempts``; then the delivery is ``failed``. Status is visible through
 ``GET /v1/departments/{code}/webhook/deliveries``.
+
+Every record is validated, webhook or not: one that is not a readable task
+(``gridhub.dept.task.v1``) goes to the dead-letter topic with the reason
+(:mod:`gridhub.deadletter`), acknowledged by Kafka before the offsets are committed past
+it; the records around it go on.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer
 
-from gridhub.cloudevents import DecodeError, decode
+from gridhub.cloudevents import CloudEvent, DecodeError, KafkaRecord, decode, register
+from gridhub.deadletter import DeadLetters
 from gridhub.domain.hierarchy import City
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
@@ -41,11 +47,20 @@ log = logging.getLogger("dispatch.webhooks")
 DELIVERY_TTL_SECONDS = 7 * 86400
 LOG_LENGTH = 1000
 MAX_DELAY_SECONDS = 3600.0
+TASK_TYPE = register("dept.task", 1)  # what a queue carries; newer versions are refused
 
 
 def backoff(settings: Settings, attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt."""
     return float(min(MAX_DELAY_SECONDS, settings.webhook_base_delay_seconds * 2 ** (attempts - 1)))
+
+
+def read_task(value: bytes | None, headers: Any) -> CloudEvent:
+    """The task of one queue record; DecodeError (the reason) when it is not one."""
+    event = decode(value, headers)
+    if event.type != TASK_TYPE:
+        raise DecodeError(f"ce_type {event.type!r} is not {TASK_TYPE}")
+    return event
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -77,6 +92,7 @@ class WebhookDeliverer:
         self._slots = asyncio.Semaphore(concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
         self._dept_of_topic = {self.topics.department(d): d for d in city.departments}
+        self.dead = DeadLetters(settings, source="/dispatch/webhooks")
 
     async def run(self) -> None:
         """Consume and deliver until cancelled."""
@@ -108,27 +124,32 @@ class WebhookDeliverer:
                     self.ready.set()
                 if not batches:
                     continue
+                refused: list[KafkaRecord] = []
                 for tp, records in batches.items():
                     department = self._dept_of_topic.get(tp.topic)
                     if department is None:
                         continue
                     for record in records:
-                        await self.enqueue(department, record.value, record.headers)
+                        try:
+                            event = read_task(record.value, record.headers)
+                        except DecodeError as exc:
+                            log.warning("dead letter %s@%s: %s", tp, record.offset, exc)
+                            refused.append(self.dead.record(str(exc), record))
+                            continue
+                        await self.enqueue(department, event)
+                if refused:  # acknowledged before the offsets move past them
+                    await self.dead.publish(refused)
                 await consumer.commit()
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
+            await self.dead.stop()
 
-    async def enqueue(self, department: str, value: bytes | None, headers: Any) -> str | None:
+    async def enqueue(self, department: str, event: CloudEvent) -> str | None:
         """Record one queue record as a pending delivery if the department has a webhook;
         return the delivery (event) id, or None when nothing is to be sent."""
         hook_blob = await self.redis.get(self.keys.webhook(department))
         if hook_blob is None:
-            return None
-        try:
-            event = decode(value, headers)
-        except DecodeError as exc:
-            log.warning("dept.%s: skipping an unreadable record: %s", department, exc)
             return None
         hook = orjson.loads(hook_blob)
         wanted = hook.get("event_types") or []

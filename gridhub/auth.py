@@ -1,11 +1,18 @@
-"""Bearer tokens for every API and WebSocket: opaque, stored hashed in Redis, scoped.
+"""Bearer tokens for every API and WebSocket: opaque, stored hashed, scoped.
 
-A token is ``ghk_`` + 32 random url-safe characters. Redis keeps only its SHA-256 (so a
-leaked Redis dump holds no usable token) with the holder, role and scope. Issue, list and
-revoke with ``gridhub token ...``; services verify with :func:`verify_token`:
+A token is ``ghk_`` + 32 random url-safe characters. Only its SHA-256 is ever stored (so a
+leaked Redis dump or topic holds no usable token), with the holder, role and scope: in
+Redis, where services verify it, and in Kafka (:mod:`gridhub.token_log`), the durable
+record Redis is restored from after losing its data. Issue, list and revoke with
+``gridhub token ...``; services verify with :func:`verify_token`:
 
+    async with TokenLog(settings) as log:                    # Kafka first, then Redis
+        raw, principal = await issue_token(redis, keys, city, user=u, role=r, log=log)
     principal = await verify_token(redis, keys, raw_token)   # None if unknown/revoked/expired
     principal.actor()                                        # the domain Actor for commands
+
+A token issued without a ``log`` lives in Redis only and is gone with its data (tests and
+benchmarks that need no durability).
 
 Roles: the people of the command hall (``city_operator``, ``supervisor``, ``leader``,
 ``township_hub``, ``village_hub``, ``department``, ``grid_worker``, ``auditor``) plus
@@ -17,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import asdict, dataclass
-from typing import Literal, cast, get_args
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import orjson
 import redis.asyncio as aioredis
@@ -26,6 +34,9 @@ import redis.asyncio as aioredis
 from gridhub.domain.commands import Actor
 from gridhub.domain.hierarchy import City
 from gridhub.keys import RedisKeys
+
+if TYPE_CHECKING:
+    from gridhub.token_log import TokenLog
 
 TokenRole = Literal[
     "city_operator",
@@ -114,6 +125,41 @@ def check_scope(city: City, role: str, scope_code: str) -> str:
     return kind
 
 
+def principal_from(digest: str, data: Mapping[str, Any]) -> Principal:
+    """The principal stored for the token hashed to ``digest``; TokenError when ``data``
+    is not one (unknown or missing fields, unknown role, an id not from ``digest``)."""
+    names = {f.name for f in fields(Principal)}
+    if set(data) - names or {"token_id", "user", "role", "scope_kind", "scope_code"} - set(data):
+        raise TokenError(f"not a principal: fields {sorted(data)}")
+    principal = Principal(**data)
+    if principal.role not in ROLES or principal.scope_kind != SCOPE_OF_ROLE[principal.role]:
+        raise TokenError(f"role {principal.role!r} with scope {principal.scope_kind!r}")
+    if principal.token_id != digest[:12]:
+        raise TokenError(f"token id {principal.token_id!r} is not the start of its hash")
+    if not all(isinstance(v, str) for v in (principal.user, principal.scope_code)):
+        raise TokenError("user and scope code must be strings")
+    if principal.expires_at is not None and not isinstance(principal.expires_at, int | float):
+        raise TokenError(f"expires_at {principal.expires_at!r} is not a time")
+    return principal
+
+
+def store_token(pipe: Any, keys: RedisKeys, digest: str, principal: Principal) -> None:
+    """Queue on a Redis pipeline the writes that make the token verifiable (until it
+    expires: the key's expiry is the principal's ``expires_at``)."""
+    if principal.expires_at is None:
+        pipe.set(keys.token(digest), orjson.dumps(asdict(principal)))
+    else:
+        pxat = int(principal.expires_at * 1000)
+        pipe.set(keys.token(digest), orjson.dumps(asdict(principal)), pxat=pxat)
+    pipe.sadd(keys.token_index(), digest)
+
+
+def forget_token(pipe: Any, keys: RedisKeys, digest: str) -> None:
+    """Queue on a Redis pipeline the writes that make the token unknown."""
+    pipe.delete(keys.token(digest))
+    pipe.srem(keys.token_index(), digest)
+
+
 async def issue_token(
     redis: aioredis.Redis,
     keys: RedisKeys,
@@ -123,8 +169,10 @@ async def issue_token(
     role: str,
     scope_code: str = "",
     ttl_seconds: int | None = None,
+    log: TokenLog | None = None,
 ) -> tuple[str, Principal]:
-    """Create a token; return the raw token (shown once) and its principal."""
+    """Create a token; return the raw token (shown once) and its principal. With ``log``
+    it is recorded in Kafka (acknowledged) before Redis, so it survives a Redis wipe."""
     kind = check_scope(city, role, scope_code)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(24)
     digest = hash_token(raw)
@@ -137,8 +185,11 @@ async def issue_token(
         scope_code=scope_code,
         expires_at=expires,
     )
-    await redis.set(keys.token(digest), orjson.dumps(asdict(principal)), ex=ttl_seconds)
-    await redis.sadd(keys.token_index(), digest)
+    if log is not None:
+        await log.put(digest, principal)
+    pipe = redis.pipeline(transaction=True)
+    store_token(pipe, keys, digest, principal)
+    await pipe.execute()
     return raw, principal
 
 
@@ -169,12 +220,22 @@ async def list_tokens(redis: aioredis.Redis, keys: RedisKeys) -> list[Principal]
     return sorted(out, key=lambda p: (p.role, p.user, p.token_id))
 
 
-async def revoke_token(redis: aioredis.Redis, keys: RedisKeys, token_id: str) -> bool:
-    """Revoke the token whose id (first 12 hex of its hash) is ``token_id``; True if found."""
+async def revoke_token(
+    redis: aioredis.Redis, keys: RedisKeys, token_id: str, *, log: TokenLog
+) -> bool:
+    """Revoke the token whose id (the first 12 hex of its hash) is ``token_id``: a tombstone
+    in Kafka (acknowledged), then gone from Redis. Found in Redis or, when Redis lost it,
+    in the Kafka record; True if found."""
+    digests = []
     for digest in await redis.smembers(keys.token_index()):
         d = digest.decode() if isinstance(digest, bytes) else digest
-        if d.startswith(token_id):
-            await redis.delete(keys.token(d))
-            await redis.srem(keys.token_index(), d)
-            return True
-    return False
+        if d[:12] == token_id:
+            digests.append(d)
+    if not digests:
+        digests = [d for d in await log.live() if d[:12] == token_id]
+    for d in digests:
+        await log.tombstone(d)
+        pipe = redis.pipeline(transaction=True)
+        forget_token(pipe, keys, d)
+        await pipe.execute()
+    return bool(digests)

@@ -23,7 +23,8 @@ app = typer.Typer(
 topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 token_app = typer.Typer(
-    help="API and WebSocket tokens (stored hashed in Redis).", no_args_is_help=True
+    help="API and WebSocket tokens (stored hashed: in Kafka, the durable record, and Redis).",
+    no_args_is_help=True,
 )
 app.add_typer(token_app, name="token")
 console = Console()
@@ -71,16 +72,26 @@ def token_issue(
     """Issue a token and print it once; only its hash is stored."""
     import asyncio
 
-    from gridhub.auth import TokenError, issue_token
+    from gridhub.auth import TokenError, check_scope, issue_token
+    from gridhub.token_log import TokenLog
 
     settings, redis, keys = _redis_and_keys()
     city = load_city(settings.city_file)
 
     async def run() -> str:
         try:
-            raw, _ = await issue_token(
-                redis, keys, city, user=user, role=role, scope_code=scope, ttl_seconds=ttl or None
-            )
+            check_scope(city, role, scope)  # refuse before connecting to Kafka
+            async with TokenLog(settings) as log:
+                raw, _ = await issue_token(
+                    redis,
+                    keys,
+                    city,
+                    user=user,
+                    role=role,
+                    scope_code=scope,
+                    ttl_seconds=ttl or None,
+                    log=log,
+                )
             return raw
         finally:
             await redis.aclose()
@@ -114,16 +125,19 @@ def token_list() -> None:
 
 @token_app.command("revoke")
 def token_revoke(token_id: str) -> None:
-    """Revoke a token by the id that ``gridhub token list`` shows."""
+    """Revoke a token by the id that ``gridhub token list`` shows (for good: the revocation
+    is recorded in Kafka, so a restore of Redis does not bring the token back)."""
     import asyncio
 
     from gridhub.auth import revoke_token
+    from gridhub.token_log import TokenLog
 
-    _, redis, keys = _redis_and_keys()
+    settings, redis, keys = _redis_and_keys()
 
     async def run() -> bool:
         try:
-            return await revoke_token(redis, keys, token_id)
+            async with TokenLog(settings) as log:
+                return await revoke_token(redis, keys, token_id, log=log)
         finally:
             await redis.aclose()
 
@@ -257,8 +271,8 @@ def rebuild(
     ] = False,
 ) -> None:
     """Rebuild the Redis projections (matters, queues, timelines, KPIs, alerts, deadlines)
-    from Kafka. A running stream worker is asked to do it (it pauses its agent meanwhile);
-    with no worker running, or with --here, it is done in this process."""
+    and restore the tokens from Kafka. A running stream worker is asked to do it (it pauses
+    its agent meanwhile); with no worker running, or with --here, it is done here."""
     import asyncio
     import time
 
@@ -289,8 +303,9 @@ def rebuild(
     report = asyncio.run(go())
     console.print(
         f"[green]projections rebuilt[/green]: {report['records']} records, "
-        f"{report['matters']} matters, {report['events']} events, {report['timers']} timers "
-        f"in {report['seconds']:.1f} s ({report['records_per_second']} records/s)"
+        f"{report['matters']} matters, {report['events']} events, {report['timers']} timers, "
+        f"{report.get('tokens', 0)} tokens in {report['seconds']:.1f} s "
+        f"({report['records_per_second']} records/s)"
     )
 
 

@@ -21,8 +21,17 @@ from gridhub.topics import Topics
 
 
 def all_topics(topics: Topics, city: City) -> list[str]:
-    """The fixed topics plus ``dept.<code>`` for every department of ``city``."""
+    """The fixed topics (the token record among them) plus ``dept.<code>`` for every
+    department of ``city``."""
     return topics.core() + [topics.department(code) for code in sorted(city.departments)]
+
+
+def topic_configs(settings: Settings, name: str) -> dict[str, str]:
+    """The topic-level configs ``name`` is created with: the token record is compacted
+    (each token's latest state, kept for as long as the token lives; tombstone = revoked)."""
+    if name == Topics.from_settings(settings).tokens:
+        return {"cleanup.policy": "compact"}
+    return {}
 
 
 def ensure_topics(settings: Settings, names: Iterable[str], partitions: int | None = None) -> None:
@@ -32,7 +41,12 @@ def ensure_topics(settings: Settings, names: Iterable[str], partitions: int | No
     try:
         existing = set(admin.list_topics())
         new = [
-            NewTopic(name, partitions or settings.topic_partitions, settings.replication_factor)
+            NewTopic(
+                name,
+                partitions or settings.topic_partitions,
+                settings.replication_factor,
+                topic_configs=topic_configs(settings, name),
+            )
             for name in wanted
             if name not in existing
         ]

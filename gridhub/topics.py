@@ -12,6 +12,7 @@ EVENTS = "matters.events"
 ALERTS = "alerts"
 WALLBOARD = "wallboard.updates"
 DEAD_LETTER = "deadletter"
+TOKENS = "auth.tokens"
 DEPT_PREFIX = "dept."
 
 
@@ -49,6 +50,11 @@ class Topics:
     def dead_letter(self) -> str:
         return self.prefix + DEAD_LETTER
 
+    @property
+    def tokens(self) -> str:
+        """The durable record of API tokens (compacted; key = the token's SHA-256)."""
+        return self.prefix + TOKENS
+
     def department(self, code: str) -> str:
         """The queue topic of one department, e.g. ``dept.ZJJ``."""
         return f"{self.prefix}{DEPT_PREFIX}{code}"
@@ -62,4 +68,5 @@ class Topics:
             self.alerts,
             self.wallboard,
             self.dead_letter,
+            self.tokens,
         ]

@@ -11,20 +11,18 @@
 Ids are derived from the input, so a record re-sent after a crash carries the same id and a
 consumer de-duplicates by ``ce_id`` (delivery is at-least-once, see :mod:`streams.app`).
 
-Dead letters: the body is ``{"reason", "topic", "partition", "offset", "key_b64",
-"value_b64", "headers": [[name, value_b64], ...]}`` — the original record, byte for byte,
-plus why it was refused; the reason is also in the ``ce_reason`` header.
+Dead letters: the format is :mod:`gridhub.deadletter`'s (one for every consumer).
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from gridhub import deadletter
 from gridhub.cloudevents import CONTENT_TYPE, SPEC_VERSION, KafkaRecord, register
 from gridhub.domain.events import Event
 
@@ -33,7 +31,7 @@ MATTER_EVENT = register("matter.event", 1)
 DEPT_TASK = register("dept.task", 1)
 ALERT = register("alert", 1)
 WALLBOARD_DELTA = register("wallboard.delta", 1)
-DEAD_LETTER = register("deadletter", 1)
+DEAD_LETTER = deadletter.DEAD_LETTER
 
 # The headers of ``gridhub.cloudevents.encode`` in its order; the constant ones are built
 # once (this runs ~6 times per matter on the worker's hot path).
@@ -47,7 +45,6 @@ _TYPES = {
         ("dept.task", DEPT_TASK),
         ("alert", ALERT),
         ("wallboard.delta", WALLBOARD_DELTA),
-        ("deadletter", DEAD_LETTER),
     )
 }
 
@@ -128,10 +125,6 @@ def delta_record(
     return _record("wallboard.delta", delta, id=id, subject=subject, time=time)
 
 
-def _b64(raw: bytes | None) -> str | None:
-    return base64.b64encode(raw).decode() if raw is not None else None
-
-
 def dead_letter_record(
     reason: str,
     topic: str,
@@ -141,22 +134,7 @@ def dead_letter_record(
     value: bytes | None,
     headers: Sequence[tuple[str, bytes]],
 ) -> KafkaRecord:
-    """The dead-letter record of a refused input record (see the module doc)."""
-    data = {
-        "reason": reason,
-        "topic": topic,
-        "partition": partition,
-        "offset": offset,
-        "key_b64": _b64(key),
-        "value_b64": _b64(value),
-        "headers": [[name, _b64(bytes(raw))] for name, raw in headers],
-    }
-    record = _record(
-        "deadletter",
-        data,
-        id=f"dl:{topic}:{partition}:{offset}",
-        subject=None,
-        time=datetime.now(UTC),
-        extensions={"reason": reason[:500].replace("\n", " ")},
+    """The worker's dead letter of a refused input record (:mod:`gridhub.deadletter`)."""
+    return deadletter.dead_letter_record(
+        reason, topic, partition, offset, key, value, headers, source=SOURCE
     )
-    return KafkaRecord(key=key, value=record.value, headers=record.headers)

@@ -6,7 +6,10 @@ unit and department, alerts, queues) depend on the matter's state *after* that r
 Processor` recomputes exactly those steps from ``matters.intake`` + ``matters.commands``
 (every ``DeadlineDue`` tick is on ``matters.commands``, so the replay is deterministic), and
 they are written by the worker's own :class:`~streams.projections.Projector`: one projection
-code path, live or rebuilt. Nothing is published to Kafka.
+code path, live or rebuilt. Nothing is published to Kafka (but dead letters).
+
+API tokens are restored too, first, from their own compacted topic
+(:func:`gridhub.token_log.restore_tokens`): Redis is not their durable record either.
 
 Then the matter table's changelog (compacted: each matter's latest state) is read: where it
 holds a newer state than the replay reached (inputs gone by retention) that state wins for
@@ -31,13 +34,14 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from gridhub.domain.hotspot import HotspotDetector
 from gridhub.domain.machine import pending_timers
 from gridhub.domain.matter import Matter
+from gridhub.kafka_read import read_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
+from gridhub.token_log import restore_tokens
 from gridhub.topics import Topics
 from streams import codec
 from streams.context import build_context
@@ -98,6 +102,7 @@ class RebuildReport:
     timers: int = 0
     changelog_matters: int = 0
     changelog_newer: int = 0
+    tokens: int = 0
     seconds: float = 0.0
     offsets: dict[str, int] = field(default_factory=dict)
 
@@ -111,50 +116,6 @@ class RebuildReport:
         out = asdict(self)
         out["records_per_second"] = round(self.records_per_second, 1)
         return out
-
-
-async def read_topics(
-    settings: Settings, names: list[str]
-) -> dict[tuple[str, int], list[tuple[int, int, bytes | None, bytes | None, list[Any]]]]:
-    """Every record of ``names`` up to their end offsets now, per (topic, partition):
-    ``(offset, timestamp, key, value, headers)``. Missing topics read as empty."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
-    await consumer.start()
-    out: dict[tuple[str, int], list[Any]] = {}
-    try:
-        await consumer._client.set_topics(names)  # fetches their metadata now
-        parts = [
-            TopicPartition(name, p)
-            for name in names
-            for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        if not parts:
-            return out
-        ends = await consumer.end_offsets(parts)
-        want = {tp: end for tp, end in ends.items() if end > 0}
-        if not want:
-            return out
-        consumer.assign(list(want))
-        await consumer.seek_to_beginning(*want)
-        while want:
-            batch = await consumer.getmany(*want, timeout_ms=1000, max_records=20_000)
-            for tp, records in batch.items():
-                bucket = out.setdefault((tp.topic, tp.partition), [])
-                for r in records:
-                    if r.offset < want.get(tp, 0):
-                        bucket.append((r.offset, r.timestamp, r.key, r.value, list(r.headers)))
-            for tp in list(want):
-                if await consumer.position(tp) >= want[tp]:
-                    del want[tp]
-    finally:
-        await consumer.stop()
-    return out
 
 
 def merged_inputs(
@@ -215,6 +176,8 @@ async def rebuild(
     index = DeadlineIndex(client, keys)
     report = RebuildReport()
     try:
+        # tokens first: the services authenticate again while the projections are rebuilt
+        report.tokens = (await restore_tokens(settings, client, keys)).live
         raw = await read_topics(settings, [topics.intake, topics.commands])
         inputs = merged_inputs(topics, raw)
         total = sum(len(v) for v in inputs.values())

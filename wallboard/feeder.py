@@ -12,6 +12,9 @@ records each partition's new offset. On (re)assignment the consumer seeks to the
 after the one Redis holds, so a restart or a rebalance neither loses nor duplicates. Kafka
 offsets are committed about once a second as well (Redis holds the truth).
 
+A record that is not a delta goes to the dead-letter topic with the reason, acknowledged
+before the script records its offset (:mod:`gridhub.deadletter`); the others go on.
+
 The feeder is best run as its own process (``python -m wallboard feeder``): it then has a
 core of its own and never delays a gateway's fan-out. Gateways started without
 ``--no-feeder`` keep campaigning for the same lock, as hot standbys.
@@ -19,12 +22,10 @@ core of its own and never delays a gateway's fan-out. Gateways started without
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import secrets
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,12 +33,14 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from gridhub.cloudevents import DecodeError, decode
+from gridhub.cloudevents import DecodeError, KafkaRecord, decode, register
+from gridhub.deadletter import DeadLetters
 from gridhub.domain.hierarchy import City
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from wallboard import metrics
+from wallboard.leader import LOCK_TTL_MS, Leader
 from wallboard.scope import alert_delta, hub_keys
 from wallboard.snapshot import LOCAL_TZ
 from wallboard.summaries import Summarizer, summarizer_lock
@@ -45,6 +48,7 @@ from wallboard.summaries import Summarizer, summarizer_lock
 log = logging.getLogger("wallboard.feeder")
 __all__ = [
     "LOCAL_TZ",
+    "LOCK_TTL_MS",
     "Feeder",
     "FeederLeader",
     "Leader",
@@ -52,10 +56,11 @@ __all__ = [
     "local_day_hour",
     "to_delta",
 ]
+DELTA_TYPE = register("wallboard.delta", 1)  # what the feeder reads; newer versions are refused
+ALERT_TYPE = register("alert", 1)
 DELTA_KINDS = ("matter", "alert", "kpi", "command", "command_ack", "calendar")
 SEEN_TTL_SECONDS = 600
 TREND_TTL_SECONDS = 32 * 86400
-LOCK_TTL_MS = 10_000
 BATCH_RECORDS = 1000  # records per getmany, so per script call
 COMMIT_SECONDS = 1.0
 
@@ -101,16 +106,6 @@ for i = 1, #KEYS, 2 do
 end
 return true
 """
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def local_day_hour(iso: str | None) -> tuple[str, str] | None:
@@ -130,6 +125,9 @@ def local_day_hour(iso: str | None) -> tuple[str, str] | None:
 def to_delta(topic: str, topics: Topics, value: bytes | None, headers: Any) -> tuple[str, dict]:
     """Decode one Kafka record into (dedupe id, Delta); raise DecodeError when it is not one."""
     event = decode(value, headers)
+    expected = ALERT_TYPE if topic == topics.alerts else DELTA_TYPE
+    if event.type != expected:
+        raise DecodeError(f"ce_type {event.type!r} is not {expected}")
     data = dict(event.data)
     if topic == topics.alerts:
         if not isinstance(data.get("id"), str) or not data.get("matter_id"):
@@ -159,6 +157,7 @@ class Feeder:
         self._append = redis.register_script(_APPEND)
         self._count = redis.register_script(_COUNT)
         self.consumer: AIOKafkaConsumer | None = None
+        self.dead = DeadLetters(settings, source="/wallboard/feeder")
 
     async def _seek_to_redis_offsets(self, assigned: set[TopicPartition]) -> None:
         assert self.consumer is not None
@@ -189,7 +188,7 @@ class Feeder:
             fetch_max_wait_ms=100,
         )
         await self.consumer.start()
-        committed = time.monotonic()
+        committed, fed = time.monotonic(), {}  # fed: the next offset per partition, once fed
         try:
             self.consumer.subscribe(
                 [self.topics.wallboard, self.topics.alerts], listener=Listener()
@@ -198,20 +197,31 @@ class Feeder:
                 batches = await self.consumer.getmany(timeout_ms=200, max_records=BATCH_RECORDS)
                 if batches:
                     await self._feed(batches)
+                    fed.update({tp: records[-1].offset + 1 for tp, records in batches.items()})
                 if time.monotonic() - committed >= COMMIT_SECONDS:  # Redis holds the truth
-                    await self.consumer.commit()
+                    await self._commit(fed)
                     committed = time.monotonic()
         finally:
             with contextlib.suppress(Exception):
-                await self.consumer.commit()
+                await self._commit(fed)
             with contextlib.suppress(Exception):
                 await self.consumer.stop()
+            await self.dead.stop()
+
+    async def _commit(self, fed: dict[TopicPartition, int]) -> None:
+        """Commit what was fed, never what was only fetched (a batch cut short, e.g. waiting
+        for a dead letter's acknowledgement, must be read again)."""
+        assert self.consumer is not None
+        owned = self.consumer.assignment()
+        if offsets := {tp: offset for tp, offset in fed.items() if tp in owned}:
+            await self.consumer.commit(offsets)
 
     async def _feed(self, batches: Mapping[TopicPartition, list[Any]]) -> None:
         """Append one Kafka batch to the stream: one atomic script call (see module doc)."""
         keys = [self.keys.wallboard_offsets(), self.keys.wallboard_stream()]
         args: list[Any] = [SEEN_TTL_SECONDS, self.settings.wallboard_stream_maxlen]
         appended: list[dict[str, Any]] = []
+        refused: list[KafkaRecord] = []
         for tp, records in batches.items():
             part = f"{tp.topic}:{tp.partition}"
             for record in records:
@@ -220,11 +230,14 @@ class Feeder:
                     payload = orjson.dumps(delta)
                 except DecodeError as exc:
                     metrics.FEEDER_REJECTED.inc()
-                    log.warning("skipping %s@%s: %s", tp, record.offset, exc)
+                    log.warning("dead letter %s@%s: %s", tp, record.offset, exc)
+                    refused.append(self.dead.record(str(exc), record))
                     event_id, delta, payload = "", {}, b""
                 keys.append(self.keys.wallboard_seen(event_id or f"bad:{part}:{record.offset}"))
                 args += [part, record.offset, payload]
                 appended.append(delta)
+        if refused:  # acknowledged before the script records their offsets
+            await self.dead.publish(refused)
         if not appended:
             return
         results = await self._append(keys=keys, args=args)
@@ -275,64 +288,6 @@ class Feeder:
             target_key = f"{target.get('kind')}:{target.get('code')}"
             entry["acks"].setdefault(target_key, {k: data.get(k) for k in ("user", "acked_at")})
         await self.redis.hset(key, command_id, orjson.dumps(entry))
-
-
-class Leader:
-    """Runs ``work`` in whichever process holds a Redis lock, so exactly one runs it; the
-    others campaign (after ``standby_seconds``, so a dedicated process started alongside
-    wins) and take over within the lock's lifetime when the holder dies."""
-
-    name = "leader"
-
-    def __init__(
-        self,
-        redis: Any,
-        lock_key: str,
-        work: Callable[[], Coroutine[Any, Any, None]],
-        retry_seconds: float = 2.0,
-        standby_seconds: float = 0.0,
-    ) -> None:
-        self.redis = redis
-        self.lock_key = lock_key
-        self.work = work
-        self.token = secrets.token_hex(8)
-        self.retry_seconds = retry_seconds
-        self.standby_seconds = standby_seconds
-        self.leading = False
-
-    def _set_leading(self, leading: bool) -> None:
-        self.leading = leading
-
-    async def run(self) -> None:
-        """Campaign for the lock forever; work while holding it."""
-        redis, key = self.redis, self.lock_key
-        renew = redis.register_script(_RENEW)
-        release = redis.register_script(_RELEASE)
-        await asyncio.sleep(self.standby_seconds)
-        try:
-            while True:
-                if await redis.set(key, self.token, nx=True, px=LOCK_TTL_MS):
-                    self._set_leading(True)
-                    task = asyncio.create_task(self.work())
-                    try:
-                        while not task.done():
-                            await asyncio.wait({task}, timeout=LOCK_TTL_MS / 3000)
-                            if not await renew(keys=[key], args=[self.token, LOCK_TTL_MS]):
-                                log.warning("lost the %s lock; stepping down", self.name)
-                                break
-                    finally:
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, Exception):
-                            await task
-                        if task.done() and not task.cancelled() and task.exception():
-                            log.error("%s stopped: %r", self.name, task.exception())
-                        self._set_leading(False)
-                        with contextlib.suppress(Exception):
-                            await release(keys=[key], args=[self.token])
-                await asyncio.sleep(self.retry_seconds)
-        finally:
-            with contextlib.suppress(Exception):
-                await release(keys=[key], args=[self.token])
 
 
 class FeederLeader(Leader):

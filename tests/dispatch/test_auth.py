@@ -7,6 +7,8 @@ import redis.asyncio as aioredis
 
 from gridhub.auth import revoke_token, verify_token
 from gridhub.keys import RedisKeys
+from gridhub.settings import Settings
+from gridhub.token_log import TokenLog
 from tests.dispatch.conftest import Call
 from tests.dispatch.seed import make_view, put_view
 
@@ -22,13 +24,19 @@ async def test_missing_and_bad_tokens_are_401_with_challenge(call: Call) -> None
 
 
 async def test_revoked_token_is_refused(
-    call: Call, tokens: dict[str, str], redis_client: aioredis.Redis, keys: RedisKeys
+    call: Call,
+    tokens: dict[str, str],
+    redis_client: aioredis.Redis,
+    keys: RedisKeys,
+    settings: Settings,
 ) -> None:
     await put_view(redis_client, keys, make_view("M1"))
     assert (await call("operator", "GET", "/v1/matters/M1")).status_code == 200
     principal = await verify_token(redis_client, keys, tokens["operator"])
     assert principal is not None
-    assert await revoke_token(redis_client, keys, principal.token_id)
+    async with TokenLog(settings) as log:
+        assert not await revoke_token(redis_client, keys, principal.token_id[:6], log=log)
+        assert await revoke_token(redis_client, keys, principal.token_id, log=log)
     assert (await call("operator", "GET", "/v1/matters/M1")).status_code == 401
 
 

@@ -1,5 +1,6 @@
 """Push-dispatch: records of dept.<code> are POSTed to the department's webhook, retried
-with backoff, signed, and their status is visible through the API."""
+with backoff, signed, and their status is visible through the API; unreadable records go
+to the dead-letter topic and delivery goes on."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import threading
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import orjson
 import pytest
@@ -19,42 +17,14 @@ from kafka import KafkaProducer
 
 from dispatch.webhooks import WebhookDeliverer, backoff
 from gridhub.citydata import load_city
-from gridhub.cloudevents import CloudEvent, encode
+from gridhub.cloudevents import CloudEvent, decode, encode
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from tests.dispatch.conftest import Call
+from tests.support.kafka_topics import read_all
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration
-
-
-class Receiver:
-    """A local HTTP endpoint that answers with a scripted list of status codes."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                code = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -83,7 +53,7 @@ async def deliverer(
 
 def publish(settings: Settings, topic: str, matter_id: str) -> str:
     event = CloudEvent.new(
-        "task", 1, source="/streams", subject=matter_id, data={"matter_id": matter_id}
+        "dept.task", 1, source="/streams", subject=matter_id, data={"matter_id": matter_id}
     )
     record = encode(event)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
@@ -166,3 +136,38 @@ async def test_webhook_registration_scope(call: Call, topics: Topics) -> None:
     assert r.status_code == 422 and r.json()["error"]["field"] == "url"
     assert (await call("dept", "DELETE", "/v1/departments/ZJJ/webhook")).status_code == 204
     assert (await call("dept", "DELETE", "/v1/departments/ZJJ/webhook")).status_code == 404
+
+
+async def test_poison_records_are_dead_lettered_and_delivery_goes_on(
+    call: Call, settings: Settings, topics: Topics, deliverer: WebhookDeliverer
+) -> None:
+    receiver = Receiver([])
+    try:
+        r = await call("dept", "PUT", "/v1/departments/ZJJ/webhook", json={"url": receiver.url})
+        assert r.status_code == 200
+        future = encode(CloudEvent.new("dept.task", 99, source="/x", subject="M", data={}))
+        alert = encode(CloudEvent.new("alert", 1, source="/x", subject="M", data={}))
+        poison = [  # (topic, value, headers, what the reason must name)
+            (topics.department("ZJJ"), b"\xff not json", [], "ce_specversion"),
+            (topics.department("ZJJ"), None, [], "ce_specversion"),  # a tombstone
+            (topics.department("ZJJ"), future.value, future.headers, "from the future"),
+            (topics.department("GAJ"), b"{}", [("ce_specversion", b"0.3")], "got '0.3'"),
+            (topics.department("GAJ"), alert.value, alert.headers, "not gridhub.dept.task.v1"),
+        ]
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        sent = {}
+        for topic, value, headers, reason in poison:
+            meta = producer.send(topic, key=b"M-P", value=value, headers=headers).get(10)
+            sent[f"dl:{topic}:{meta.partition}:{meta.offset}"] = reason
+        producer.close()
+        good = publish(settings, topics.department("ZJJ"), "M-GOOD")  # after the poison
+
+        done = await wait_status(call, "dept", "ZJJ", good, "delivered")
+        assert done["matter_id"] == "M-GOOD" and len(receiver.requests) == 1
+        dead = [decode(r.value, r.headers) for r in read_all(settings, topics.dead_letter, 5)]
+        assert sorted(d.id for d in dead) == sorted(sent)
+        for d in dead:
+            assert d.source == "/dispatch/webhooks"
+            assert sent[d.id] in d.data["reason"], (sent[d.id], d.data["reason"])
+    finally:
+        receiver.close()

@@ -8,8 +8,9 @@ gets every new matter), and the live projections equal a clean rebuild. Then
 ``gridhub rebuild`` is run against the running system: it asks the worker to rebuild and
 waits for it, and the projections still converge.
 
-Tokens live only in Redis (hashed), so they are gone with the data: the test issues new
-ones after the wipe, as an operator would have to.
+Tokens survive: Kafka is their durable record (gridhub/token_log.py) and the rebuild puts
+them back into Redis, so the intake connector, the operator and the connected screen go on
+with the tokens issued before the wipe, and a token revoked before the wipe stays revoked.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 import orjson
 import pytest
 
+from gridhub.auth import Principal, verify_token
 from gridhub.settings import Settings
 from streams.rebuild import marker_key
 from tests.reliability.converge import projection_diff
@@ -64,6 +66,12 @@ async def test_redis_wiped_under_load(
         await asyncio.sleep(12.0)
         old = list(load.accepted)[:20]
         operator = await system.token("city_operator")
+        revoked = await system.token("supervisor", user="revoked-before-the-wipe")
+        expiring = await system.token("leader", user="expiring", ttl=3600)
+        before = {t: await _principal(system, t) for t in (operator, revoked, expiring)}
+        to_revoke = before[revoked]
+        assert all(before.values()) and to_revoke is not None
+        assert await system.revoke(to_revoke.token_id)
         async with httpx.AsyncClient(
             base_url=system.url("dispatch"), headers={"Authorization": f"Bearer {operator}"}
         ) as api:
@@ -73,10 +81,12 @@ async def test_redis_wiped_under_load(
         await asyncio.to_thread(private_redis.wipe)
         wiped_at = time.monotonic()
         await asyncio.to_thread(private_redis.start)
-        load.token = await system.token("intake")  # the old tokens went with the data
-        operator = await system.token("city_operator")
-        screen.token = operator
         rebuilt_in = await marker_back(system)
+        rebuilt_at = time.monotonic()
+        # straight after the rebuild, the tokens of before the wipe verify as they did
+        after = {t: await _principal(system, t) for t in (operator, revoked, expiring)}
+        assert after[operator] == before[operator] and after[expiring] == before[expiring]
+        assert after[revoked] is None, "a revoked token came back with the restore"
         async with httpx.AsyncClient(
             base_url=system.url("dispatch"), headers={"Authorization": f"Bearer {operator}"}
         ) as api:
@@ -84,6 +94,10 @@ async def test_redis_wiped_under_load(
                 assert time.monotonic() - wiped_at < 90, "the API did not come back"
                 await asyncio.sleep(0.2)
             api_back = time.monotonic() - wiped_at
+            refused = await api.get(
+                f"/v1/matters/{old[0]}", headers={"Authorization": f"Bearer {revoked}"}
+            )
+        assert refused.status_code == 401, refused.text
         await running
         await asyncio.sleep(8.0)  # the last matters' deadlines fire; the screen catches up
 
@@ -130,8 +144,14 @@ async def test_redis_wiped_under_load(
             f"was back; API answers the old matters {api_back:.1f} s after the wipe",
             screen_new_matters=f"{len(late) - len(missing_live)}/{len(late)}",
             screen_snapshot_has_old=sum(1 for m in old if m in fresh.matters),
+            unauthorized_until_rebuilt=load.statuses(wiped_at, rebuilt_at)[401],
         )
         assert tally.lost == 0 and tally.duplicated == 0, tally
+        # the intake token of before the wipe works again: once the store is rebuilt no
+        # call is refused as unauthorized (before, Redis is empty: the token is not back yet)
+        after_rebuild = load.statuses(since=rebuilt_at)
+        accepted_after = sum(n for code, n in after_rebuild.items() if 200 <= code < 300)
+        assert after_rebuild[401] == 0 and accepted_after > 0, dict(after_rebuild)
         assert not diffs, "\n".join(diffs[:20])
         assert cli.returncode == 0 and "projections rebuilt" in cli.stdout, cli.stdout + cli.stderr
         assert not diffs_after_cli, "\n".join(diffs_after_cli[:20])
@@ -142,6 +162,15 @@ async def test_redis_wiped_under_load(
         "connected screen (the feeder did not come back after the wipe?)"
     finally:
         watching.cancel()
+
+
+async def _principal(system: System, token: str) -> Principal | None:
+    """What the system's Redis verifies ``token`` as (None: unknown, revoked or expired)."""
+    redis = system.redis()
+    try:
+        return await verify_token(redis, system.keys, token)
+    finally:
+        await redis.aclose()
 
 
 def run_cli_rebuild(system: System) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,7 @@
         await system.ready()                                 # every /healthz answers 200
         system.kill("streams")                               # SIGKILL its process group
         system.start("streams")                              # same env, same data dir
-        token = await system.token("intake")
+        token = await system.token("intake")                 # durable, like `gridhub token issue`
         system.url("intake")                                 # http://127.0.0.1:<port>
 
 Processes are ``python -m connectors``, ``python -m streams worker``, ``python -m dispatch``
@@ -29,11 +29,12 @@ from types import TracebackType
 import httpx
 import redis.asyncio as aioredis
 
-from gridhub.auth import issue_token
+from gridhub.auth import issue_token, revoke_token
 from gridhub.citydata import load_city
 from gridhub.kafka_admin import all_topics, ensure_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
+from gridhub.token_log import TokenLog
 from gridhub.topics import Topics
 from tests.support.uvicorn_thread import free_port
 
@@ -233,19 +234,31 @@ class System:
     async def token(
         self, role: str, scope: str = "", *, user: str | None = None, ttl: int | None = None
     ) -> str:
-        """Issue a real token (stored hashed in the system's Redis)."""
+        """Issue a real token, as ``gridhub token issue`` does (its hash recorded in the
+        system's Kafka, then in its Redis)."""
         client = self.redis()
         try:
-            raw, _ = await issue_token(
-                client,
-                self.keys,
-                self.city,
-                user=user or f"{role}-{scope or 'city'}",
-                role=role,
-                scope_code=scope,
-                ttl_seconds=ttl,
-            )
+            async with TokenLog(self.settings) as log:
+                raw, _ = await issue_token(
+                    client,
+                    self.keys,
+                    self.city,
+                    user=user or f"{role}-{scope or 'city'}",
+                    role=role,
+                    scope_code=scope,
+                    ttl_seconds=ttl,
+                    log=log,
+                )
             return raw
+        finally:
+            await client.aclose()
+
+    async def revoke(self, token_id: str) -> bool:
+        """Revoke a token, as ``gridhub token revoke`` does (Kafka, then Redis)."""
+        client = self.redis()
+        try:
+            async with TokenLog(self.settings) as log:
+                return await revoke_token(client, self.keys, token_id, log=log)
         finally:
             await client.aclose()
 
