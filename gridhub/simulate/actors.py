@@ -28,6 +28,7 @@ from gridhub.keys import RedisKeys
 from gridhub.simulate.client import RETRIED, Http, SimHttpError
 from gridhub.simulate.clock import SimClock
 from gridhub.simulate.plan import MatterPlan, Step
+from gridhub.token_log import TokenLog
 
 log = logging.getLogger("gridhub.simulate")
 CITY_ROLES = ("city_operator", "supervisor", "leader")
@@ -64,10 +65,16 @@ class Cast:
 
 
 async def issue_cast(
-    redis: aioredis.Redis, keys: RedisKeys, city: City, run_id: str, ttl_seconds: int
+    redis: aioredis.Redis,
+    keys: RedisKeys,
+    city: City,
+    run_id: str,
+    ttl_seconds: int,
+    log: TokenLog | None = None,
 ) -> Cast:
     """Issue (via :mod:`gridhub.auth`) a token per hub, department, city role and intake
-    channel, each expiring after ``ttl_seconds``: what ``gridhub token issue`` would do."""
+    channel, each expiring after ``ttl_seconds``: what ``gridhub token issue`` would do
+    (with ``log``, recorded in Kafka too, so the run survives a Redis wipe)."""
     cast = Cast()
     wanted = [(role, "") for role in CITY_ROLES]
     wanted += [("township_hub", t) for t in city.townships]
@@ -80,15 +87,16 @@ async def issue_cast(
         user = f"sim-{run_id}-{role}-{code}".rstrip("-")
         async with slots:
             raw, _ = await issue_token(
-                redis, keys, city, user=user, role=role, scope_code=code, ttl_seconds=ttl_seconds
-            )
+                redis, keys, city, user=user, role=role, scope_code=code,
+                ttl_seconds=ttl_seconds, log=log,
+            )  # fmt: skip
         cast.tokens[(role, code)] = raw
 
     await asyncio.gather(*(one(r, c) for r, c in wanted))
     for source in Source:
         raw, _ = await issue_token(
             redis, keys, city, user=f"sim-{run_id}-{source.value}", role="intake",
-            ttl_seconds=ttl_seconds,
+            ttl_seconds=ttl_seconds, log=log,
         )  # fmt: skip
         cast.intake_keys[source] = raw
     return cast

@@ -43,6 +43,7 @@ from gridhub.simulate.clock import SimClock
 from gridhub.simulate.plan import MatterPlan, Planner, expected_totals, pattern_factor
 from gridhub.simulate.report import Totals, fetch_totals, months_between, render
 from gridhub.simulate.scenario import Scenario, load_scenario
+from gridhub.token_log import TokenLog
 
 log = logging.getLogger("gridhub.simulate")
 
@@ -124,7 +125,8 @@ class Runner:
         redis = aioredis.from_url(str(self.settings.redis_url))
         try:
             keys = RedisKeys(self.settings.redis_prefix)
-            cast = await issue_cast(redis, keys, self.city, self.run_id, opt.token_ttl)
+            async with TokenLog(self.settings) as log:
+                cast = await issue_cast(redis, keys, self.city, self.run_id, opt.token_ttl, log)
         finally:
             await redis.aclose()
         intake_url, dispatch_url, ws_url = urls(self.settings, opt)
