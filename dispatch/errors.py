@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _render(ApiError(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {})))
 
 
+async def _store_down(request: Request, exc: Exception) -> Response:
+    log.warning("Redis unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return _render(
+        ApiError(
+            503,
+            "unavailable",
+            "the store is unavailable or being rebuilt; try again shortly",
+            None,
+            {"Retry-After": "2"},
+        )
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return _render(ApiError(500, "internal", "internal error"))
@@ -145,4 +159,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RedisError, _store_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from gridhub.domain.commands import Actor
 from gridhub.domain.hierarchy import City
@@ -67,6 +68,12 @@ SCOPE_OF_ROLE: dict[str, str] = {
     "department": "department",
     "grid_worker": "grid",
 }
+
+
+class StoreNotReady(RedisError):
+    """The token store is empty because Redis lost its data and the tokens are not restored
+    yet (see :mod:`gridhub.token_log`): services answer 503 + Retry-After, like any Redis
+    outage, rather than telling a valid caller its token is unknown."""
 
 
 class TokenError(ValueError):
@@ -195,16 +202,29 @@ async def issue_token(
 
 async def verify_token(redis: aioredis.Redis, keys: RedisKeys, raw: str | None) -> Principal | None:
     """The principal of a raw bearer token, or None when it is missing, unknown, revoked or
-    expired. Never raises for a bad token."""
+    expired. Never raises for a bad token; raises ``RedisError`` when Redis cannot answer,
+    including :class:`StoreNotReady` while a wiped store waits for its tokens."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     blob = await redis.get(keys.token(hash_token(raw)))
     if blob is None:
+        await _check_store(redis, keys)
         return None
     principal = Principal(**orjson.loads(blob))
     if principal.expires_at is not None and principal.expires_at < time.time():
         return None
     return principal
+
+
+async def _check_store(redis: aioredis.Redis, keys: RedisKeys) -> None:
+    """Raise :class:`StoreNotReady` when Redis holds no token at all and no complete
+    projection store: it lost its data and the rebuild has not restored the tokens yet."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.exists(keys.token_index())
+    pipe.exists(keys.projection_marker())
+    has_tokens, complete = await pipe.execute()
+    if not has_tokens and not complete:
+        raise StoreNotReady("the token store is being restored; try again shortly")
 
 
 async def list_tokens(redis: aioredis.Redis, keys: RedisKeys) -> list[Principal]:

@@ -70,6 +70,11 @@ class RedisKeys:
         """Hash: an API token's role, scope and holder, keyed by its SHA-256."""
         return f"{self.prefix}tok:{token_hash}"
 
+    def projection_marker(self) -> str:
+        """String: present once the projection store is complete (written by a rebuild of
+        an empty store, :mod:`streams.rebuild`); absent after Redis lost its data."""
+        return f"{self.prefix}streams:projected"
+
     def token_index(self) -> str:
         """Set: the hashes of every issued token (for ``gridhub token list``)."""
         return f"{self.prefix}tokens"

@@ -59,8 +59,8 @@ LOCK_TTL_MS = 120_000
 
 
 def marker_key(keys: RedisKeys) -> str:
-    """String: present once the projection store is complete (written by a rebuild)."""
-    return f"{keys.prefix}streams:projected"
+    """The projection store's completeness marker (:meth:`RedisKeys.projection_marker`)."""
+    return keys.projection_marker()
 
 
 def lock_key(keys: RedisKeys) -> str:

@@ -18,7 +18,14 @@ import redis.asyncio as aioredis
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from gridhub.auth import hash_token, issue_token, list_tokens, revoke_token, verify_token
+from gridhub.auth import (
+    StoreNotReady,
+    hash_token,
+    issue_token,
+    list_tokens,
+    revoke_token,
+    verify_token,
+)
 from gridhub.citydata import load_city
 from gridhub.cloudevents import decode
 from gridhub.kafka_admin import delete_topics_with_prefix, ensure_topics
@@ -78,7 +85,9 @@ async def test_tokens_come_back_after_a_wipe_and_revoked_ones_do_not(
         assert await verify_token(redis_client, keys, revoked) is None
 
         await wipe(redis_client, settings)
-        assert await verify_token(redis_client, keys, forever) is None  # Redis lost it
+        # Redis lost every token: "try again" (503 upstream), never "unknown token" (401)
+        with pytest.raises(StoreNotReady):
+            await verify_token(redis_client, keys, forever)
         lost_id = hash_token(lost)[:12]  # revoked while Redis does not know it: found in Kafka
         assert await revoke_token(redis_client, keys, lost_id, log=log)
         assert not await revoke_token(redis_client, keys, "000000000000", log=log)
@@ -87,6 +96,7 @@ async def test_tokens_come_back_after_a_wipe_and_revoked_ones_do_not(
     restored = await restore_tokens(settings, redis_client, keys)
     assert (restored.live, restored.refused) == (2, 0)
     assert await verify_token(redis_client, keys, forever) == before[forever]
+    assert await verify_token(redis_client, keys, "ghk_" + "x" * 32) is None  # unknown: 401
     assert await verify_token(redis_client, keys, hour) == before[hour]
     for gone in (revoked, lost, brief):
         assert await verify_token(redis_client, keys, gone) is None
