@@ -356,8 +356,12 @@ class Processor:
         # before's timers first: they are remembered from the change that made that state
         before_timers = self.timers_of(before) if before is not None else []
         after_timers = self.timers_of(state)
-        if after_timers:
-            out.schedule.setdefault(work.partition, []).extend(after_timers)
+        # Only timers the index does not hold yet: those of the batch-start state were
+        # scheduled when that state was made (a rebuild re-creates the index from states).
+        known = {t.warning_id for t in before_timers}
+        fresh = [t for t in after_timers if t.warning_id not in known]
+        if fresh:
+            out.schedule.setdefault(work.partition, []).extend(fresh)
         if before_timers:
             keep = {t.warning_id for t in after_timers}
             stale = [t.warning_id for t in before_timers if t.warning_id not in keep]

@@ -186,6 +186,8 @@ def test_deadline_tick_alerts_once(processor: Processor, topics: Topics, ctx: Co
     assert first.results == []  # timer ticks push no CommandResult
     second = h.run((topics.commands, command_record(tick)))
     assert by_topic(second, topics.alerts) == []
+    # the index already holds the other timers: nothing rescheduled, the fired one cancelled
+    assert first.schedule == {} and first.cancel == {0: [yellow.warning_id]}
 
 
 def test_hotspot_alert(processor: Processor, topics: Topics) -> None:
