@@ -46,7 +46,9 @@ from streams.processor import BatchResult, MatterWork
 from streams.views import running_deadlines
 
 # ARGV[1]: JSON {warnings, offsets_key, push, alerts, prune, incr, set, zadd, zrem, results,
-# offsets}, applied in that order (see Projector.write). Scores travel as strings (Lua would
+# offsets}, applied in that order (see Projector.write). Bulky values (timeline events,
+# views, contacts) travel as ARGV[2..] and ``push``/``set`` name them by index, so neither
+# orjson nor cjson escapes and copies JSON inside JSON. Scores travel as strings (Lua would
 # print numbers with 14 digits). prune: [alert hash, open, [field prefixes
 # "w|kind|generation|" of deadlines still running]] removes every other alert of the matter
 # (grid alerts "g|..." stay while it is open).
@@ -57,7 +59,11 @@ local function many(cmd, key, list)
     redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list)))
   end
 end
-for _, x in ipairs(d.push) do many('RPUSH', x[1], x[2]) end
+for _, x in ipairs(d.push) do
+  local values = {}
+  for i, j in ipairs(x[2]) do values[i] = ARGV[j] end
+  many('RPUSH', x[1], values)
+end
 for _, x in ipairs(d.alerts) do
   redis.call('ZADD', d.warnings, x[2], x[1])
   redis.call('HSET', x[3], x[4], x[1])
@@ -81,7 +87,7 @@ for _, x in ipairs(d.prune) do
   end
 end
 for _, x in ipairs(d.incr) do redis.call('HINCRBY', x[1], x[2], x[3]) end
-for _, x in ipairs(d.set) do redis.call('SET', x[1], x[2]) end
+for _, x in ipairs(d.set) do redis.call('SET', x[1], ARGV[x[2]]) end
 for _, x in ipairs(d.zadd) do many('ZADD', x[1], x[2]) end
 for _, x in ipairs(d.zrem) do many('ZREM', x[1], x[2]) end
 for _, x in ipairs(d.results) do
@@ -165,8 +171,14 @@ class Projector:
         # KPI deltas per (slices, day, counter): matters of one unit and category share their
         # slices, so keys are formatted once per distinct slice set rather than per event.
         kpis: Counter[tuple[tuple[tuple[str, str], ...], str, str]] = Counter()
-        push: list[tuple[str, list[str]]] = []
-        views: list[tuple[str, str]] = []
+        blobs: list[bytes] = []  # ARGV[2..]: referenced by index from push and set
+
+        def blob(value: bytes) -> int:
+            blobs.append(value)
+            return len(blobs) + 1
+
+        push: list[tuple[str, list[int]]] = []
+        views: list[tuple[str, int]] = []
         adds: dict[str, dict[str, float]] = {}
         removes: dict[str, list[str]] = {}
         for work in result.works.values():
@@ -176,7 +188,7 @@ class Projector:
                     continue
                 if step.events:
                     payloads = step.payloads or [codec.event_bytes(e) for e in step.events]
-                    push.append((k.timeline(work.matter_id), [p.decode() for p in payloads]))
+                    push.append((k.timeline(work.matter_id), [blob(p) for p in payloads]))
                 dims: tuple[tuple[str, str], ...] | None = None
                 for event in step.events:
                     deltas = kpi_deltas(event)
@@ -188,11 +200,11 @@ class Projector:
                     for name, by in deltas.items():
                         kpis[(dims, day, name)] += by
                     if event.type == "accepted" and step.after.reporter is not None:
-                        contact = codec.dumps(step.after.reporter).decode()
-                        views.append((k.contact(work.matter_id), contact))
+                        contact = codec.dumps(step.after.reporter)
+                        views.append((k.contact(work.matter_id), blob(contact)))
             if work.changed and work.view is not None:
                 view = work.view_bytes or codec.dumps(work.view)
-                views.append((k.matter(work.matter_id), view.decode()))
+                views.append((k.matter(work.matter_id), blob(view)))
                 self._queues(adds, removes, work)
         alerts = []
         for alert in result.alerts:
@@ -238,7 +250,7 @@ class Projector:
             "results": results,
             "offsets": offsets,
         }
-        await self._apply(keys=[], args=[orjson.dumps(ops)])
+        await self._apply(keys=[], args=[orjson.dumps(ops), *blobs])
 
     def _increments(
         self, kpis: Counter[tuple[tuple[tuple[str, str], ...], str, str]]
