@@ -37,7 +37,7 @@ BENCHES = [
     "alert_lateness",
     "intake",
     "dispatch_api",
-    "wallboard_fanout",
+    "end_to_end",
     "recovery",
 ]
 RESULTS = Path(__file__).parent / "results" / "latest.json"
