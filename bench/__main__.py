@@ -6,9 +6,8 @@ physical-limit baseline in the same run, so a ratio holds on a noisy machine. A 
 that fails is an entry named ``FAILED`` (with its ``error``) and the exit code is 1.
 
 ``--quick`` keeps every benchmark working in CI in under a minute (``make test`` runs it);
-its figures are not asserted. To fit, it measures small sizes, and the benchmarks of the
-running services (alert lateness, intake, dispatch API, end to end, recovery) share one
-started system (:mod:`bench.system`) instead of starting their own.
+its figures are not asserted. To fit, it measures small sizes, and the benchmarks share one
+system (:mod:`bench.system`), started at once, instead of starting their own processes.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import importlib
 import inspect
 import json
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -35,10 +35,10 @@ from bench.system import BenchSystem
 BENCHES = [
     "pipeline",
     "alert_lateness",
+    "recovery",  # before the others fill a quick run's shared topics: its rebuild reads them
     "intake",
     "dispatch_api",
     "end_to_end",
-    "recovery",
 ]
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 
@@ -54,10 +54,12 @@ def _takes_system(module: Any) -> bool:
     return "system" in inspect.signature(module.main).parameters
 
 
-def _launched() -> BenchSystem:
-    """The quick run's system, every process started (not waited for)."""
+def _launched(worker: bool) -> BenchSystem:
+    """The quick run's system, its processes started (not waited for); the worker only if
+    ``worker`` (else the pipeline benchmark starts it: it measures a worker from its start)."""
     system = BenchSystem("quick", quick=True)
-    system.launch()
+    names = ["intake", "dispatch", "feeder", "summarizer", *system.system.gateway_names]
+    system.launch(*names, *(["streams"] if worker else []))
     return system
 
 
@@ -73,7 +75,8 @@ def run(names: list[str], quick: bool) -> list[dict[str, Any]]:
                 raise
     # --quick: one system for the benchmarks that take one, stopped after the last of them
     sharing = [n for n, m in modules.items() if quick and _takes_system(m)]
-    shared = _launched() if sharing else None  # it boots while the first benchmark runs
+    # it boots while the first benchmark runs
+    shared = _launched(worker="pipeline" not in sharing) if sharing else None
     try:
         for name in names:
             module = modules.get(name)
@@ -124,7 +127,14 @@ def run(names: list[str], quick: bool) -> list[dict[str, Any]]:
     return entries
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a CI timeout): unwind like Ctrl-C, so the processes stop and keys go."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run, print the table, write the results; 1 when a benchmark failed."""
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
     parser.add_argument("--only", action="append", choices=BENCHES, help="run just this one")
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             ensure_ascii=False,
         )
     )
-    print(f"wrote {RESULTS}")
+    print(f"wrote {RESULTS} ({time.monotonic() - started:.1f} s in all)")
     return 1 if any(e["name"] == "FAILED" for e in entries) else 0
 
 

@@ -8,8 +8,8 @@ the stream worker, the wallboard feeder and summarizer, and one gateway (``--gat
 several, the scaling model; screens are spread over them), with the production settings
 (batch wait, pings every 20 s). It connects 250 hub screens (the city, 20 townships, 229
 villages) and 5,000 operator screens (10 on the city board, 20 per township, 10 per
-department, the rest on village boards; ``--quick``: the city, the townships and 29 village
-hub screens and 50 operator screens in the same proportions), spread over client
+department, the rest on village boards; ``--quick``: the city, the townships and 9 village
+hub screens and 30 operator screens in the same proportions), spread over client
 *processes* so that the client side is not one GIL. Then it POSTs hotline calls to intake
 (``POST /v1/hotlines/12345/calls`` with an intake API key) at 100 and at 1,000 matters/s for
 10 s each (``--quick``: 1 s each). Intake has no batch endpoint over HTTP, so an open-loop
@@ -96,8 +96,8 @@ class Sizes:
     def of(cls, quick: bool) -> Sizes:
         if quick:
             return cls(
-                hub_screens=50,
-                operators=50,
+                hub_screens=30,
+                operators=30,
                 client_processes=1,
                 seconds=1.0,
                 broadcasts=3,
@@ -543,7 +543,7 @@ async def _scenario(
         for hub in hubs:
             audience[_key(hub)] = audience.get(_key(hub), 0) + 1
         await poster.run(20, 0.5)  # warm up the whole path
-        await clients.settle(0.5, 30.0)
+        await clients.settle(sizes.quiet, 30.0)
         warm, _ = await clients.collect()
         _phase(f"{tag} warmed up")
         if not warm:

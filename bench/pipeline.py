@@ -6,12 +6,13 @@ Pre-loads N intake records (department-tier categories of the reference city, so
 matter is routed to one or more ``dept.<code>`` topics; 100,000, ``--quick`` 2,000) into a
 fresh topic prefix, starts the real worker (``python -m streams worker``, a subprocess;
 two of the same app id by default, which share the 4 partitions: the scaling model;
-``--quick`` one), and measures sustained matters/s from the first department record to the
-last one (worker start-up excluded). In the same run a raw aiokafka loop (consume → orjson
-parse → produce) over the same records gives the baseline; the ratio is printed. Both also
-report CPU µs per record (the workers' user+system time over the measured window, from
-/proc): on a machine shared with other runs wall-clock rates swing, CPU per record much
-less. Topics and keys are deleted afterwards. ``main(quick)`` returns entries
+``--quick`` one: in a quick run of every benchmark, the shared system's, see
+:mod:`bench.system`), and measures sustained matters/s from the first department record to
+the last one (worker start-up excluded). In the same run a raw aiokafka loop (consume →
+orjson parse → produce) over the same records gives the baseline; the ratio is printed.
+Both also report CPU µs per record (the workers' user+system time over the measured
+window, from /proc): on a machine shared with other runs wall-clock rates swing, CPU per
+record much less. Topics and keys are deleted afterwards. ``main(quick)`` returns entries
 ``{name, value, unit, target, baseline?}``.
 """
 
@@ -19,10 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +44,7 @@ from bench.support import (
     mark_store_complete,
     offsets_reader,
 )
+from bench.system import BenchSystem
 from gridhub.citydata import load_city
 from gridhub.cloudevents import encode
 from gridhub.intake import IntakeMatter, intake_event, matter_id_for
@@ -51,8 +56,11 @@ _phase = Phases("pipeline")
 TARGET_SHARE = 0.25
 
 
-def _records(settings: Settings, n: int) -> tuple[list[tuple[bytes, bytes, list[Any]]], int]:
-    """N encoded intake records and the number of department tasks they must produce."""
+def _records(
+    settings: Settings, n: int, tag: str
+) -> tuple[list[tuple[bytes, bytes, list[Any]]], int]:
+    """N encoded intake records (source ids ``<tag>-<i>``: distinct matters) and the number
+    of department tasks they must produce."""
     city = load_city(settings.city_file)
     categories = [c for c in city.categories.values() if c.default_tier == "department"]
     grids = sorted(city.grids)
@@ -62,9 +70,9 @@ def _records(settings: Settings, n: int) -> tuple[list[tuple[bytes, bytes, list[
         category = categories[i % len(categories)]
         tasks += len(category.departments)
         matter = IntakeMatter(
-            matter_id=matter_id_for("app", f"bench-{i}"),
+            matter_id=matter_id_for("app", f"{tag}-{i}"),
             source="app",  # type: ignore[arg-type]
-            source_id=f"bench-{i}",
+            source_id=f"{tag}-{i}",
             received_at=now,
             category=category.code,
             grid=grids[(i * 7) % len(grids)],
@@ -93,13 +101,18 @@ async def _end_total(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) ->
     return int(sum(ends.values()))
 
 
-async def _measure_worker(
-    settings: Settings, topics: Topics, expected: int, n: int, workers: int
-) -> tuple[float, float]:
-    """Run the worker(s) until ``expected`` department records exist: (matters/s sustained,
-    worker CPU µs per matter over the same window)."""
-    city = load_city(settings.city_file)
-    mark_store_complete(settings)
+@dataclass(frozen=True)
+class Workers:
+    """Running worker processes: their pids, whether all still run, where they log."""
+
+    pids: list[int]
+    alive: Callable[[], bool]
+    log: str
+
+
+@contextlib.asynccontextmanager
+async def _own_workers(settings: Settings, count: int) -> AsyncIterator[Workers]:
+    """``count`` worker processes of one app id, started now and stopped afterwards."""
     env = {
         **os.environ,
         "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
@@ -120,8 +133,39 @@ async def _measure_worker(
             stdout=log,
             stderr=log,
         )
-        for _ in range(workers)
+        for _ in range(count)
     ]
+    try:
+        yield Workers(
+            [p.pid for p in procs],
+            lambda: all(p.returncode is None for p in procs),
+            str(LOGS / "pipeline-worker.log"),
+        )
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in procs:
+            await proc.wait()
+        log.close()
+
+
+@contextlib.asynccontextmanager
+async def _shared_worker(bench: BenchSystem) -> AsyncIterator[Workers]:
+    """The shared system's worker, started now (it keeps running for the next benchmark)."""
+    bench.launch("streams")
+    system = bench.system
+    yield Workers(
+        [system.procs["streams"].pid], lambda: system.alive("streams"), str(system.log("streams"))
+    )
+
+
+async def _measure_worker(
+    settings: Settings, topics: Topics, expected: int, n: int, workers: Workers, within: float
+) -> tuple[float, float]:
+    """Watch the (starting) workers until ``expected`` department records exist: (matters/s
+    sustained, worker CPU µs per matter over the same window)."""
+    city = load_city(settings.city_file)
     names = [topics.department(d) for d in city.departments]
     consumer = await offsets_reader(settings, names)
     try:
@@ -130,32 +174,26 @@ async def _measure_worker(
         ]
         first: float | None = None
         cpu_first = 0.0
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             total = await _end_total(consumer, parts)
             now = time.monotonic()
             if total and first is None:
                 first, first_total = now, total
                 _phase("the worker produces")
-                cpu_first = sum(cpu_seconds(p.pid) for p in procs)
+                cpu_first = sum(cpu_seconds(pid) for pid in workers.pids)
             if total >= expected:
                 assert first is not None
                 done = expected - first_total
                 matters = n * (done / expected)
-                cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_first
+                cpu = sum(cpu_seconds(pid) for pid in workers.pids) - cpu_first
                 return matters / max(1e-6, now - first), cpu / max(1.0, matters) * 1e6
-            if any(p.returncode is not None for p in procs):
-                raise RuntimeError(f"a worker exited; see {LOGS / 'pipeline-worker.log'}")
+            if not workers.alive():
+                raise RuntimeError(f"a worker exited; see {workers.log}")
             await asyncio.sleep(0.05)
-        raise TimeoutError(f"only {total} of {expected} department records after 600 s")
+        raise TimeoutError(f"only {total} of {expected} department records in {within:.0f} s")
     finally:
         await consumer.stop()
-        for proc in procs:
-            if proc.returncode is None:
-                proc.terminate()
-        for proc in procs:
-            await proc.wait()
-        log.close()
 
 
 async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tuple[float, float]:
@@ -195,24 +233,37 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tu
         await producer.stop()
 
 
-async def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
+async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[dict[str, Any]]:
     _phase.reset()
     n = 2_000 if quick else 100_000
-    settings = fresh_settings("pipe")
-    raw_sink = f"{settings.topic_prefix}raw.sink"
-    topics = create_topics(settings, [raw_sink])
+    if shared is not None:
+        workers = 1
+        settings = shared.settings
+        shared.prepare()
+        if shared.system.alive("streams"):  # a backlog is measured, not a stream of records
+            shared.system.stop("streams")
+    else:
+        settings = fresh_settings("pipe")
+        mark_store_complete(settings)  # a fresh prefix: no rebuild at the first start
+        create_topics(settings)
+    topics = Topics.from_settings(settings)
+    raw_sink = f"{settings.topic_prefix}raw.sink"  # created on first use
     try:
-        records, expected = _records(settings, n)
+        records, expected = _records(settings, n, "pipeline")
         await _preload(settings, topics.intake, records)
         _phase(f"{n:,} matters preloaded")
-        pipeline, cpu = await _measure_worker(settings, topics, expected, n, workers)
+        started = _own_workers(settings, workers) if shared is None else _shared_worker(shared)
+        async with started as running:
+            within = 60 if quick else 600
+            pipeline, cpu = await _measure_worker(settings, topics, expected, n, running, within)
         print(f"pipeline: {pipeline:,.0f} matters/s, {cpu:,.0f} CPU µs/matter", file=sys.stderr)
         _phase("worker done")
         raw, raw_cpu = await _measure_raw(settings, topics.intake, raw_sink, n)
         _phase("raw loop done")
     finally:
-        await cleanup(settings)
-        _phase("cleaned up")
+        if shared is None:
+            await cleanup(settings)
+            _phase("cleaned up")
     ratio = pipeline / raw if raw else 0.0
     return [
         {
@@ -244,10 +295,13 @@ async def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
     ]
 
 
-def main(quick: bool = False, workers: int | None = None) -> list[dict[str, Any]]:
+def main(
+    quick: bool = False, workers: int | None = None, system: BenchSystem | None = None
+) -> list[dict[str, Any]]:
     """Run the pipeline benchmark; ``quick`` uses 2,000 matters instead of 100,000 and one
-    worker; ``workers`` worker processes of one app id share the partitions (default 2)."""
-    return asyncio.run(_run(quick, workers or (1 if quick else 2)))
+    worker; ``workers`` worker processes of one app id share the partitions (default 2);
+    ``system``: the quick run's, whose worker is then the one measured (started here)."""
+    return asyncio.run(_run(quick, workers or (1 if quick else 2), system))
 
 
 if __name__ == "__main__":

@@ -3,18 +3,19 @@ Redis projections are rebuilt from Kafka.
 
     python -m bench.recovery [--quick]
 
-With the real stream worker running (:mod:`bench.system`), N intake records are sent to it
-(department-tier categories; 20,000, ``--quick`` 1,500); once it has produced a third of
-their department records it is SIGKILLed (its process group) and restarted at once.
-Measured: (a) restart → department records flowing again, (b) kill → lag back to zero (the
-worker group's committed offsets, committed every second, at the end of its input topics).
-The restarted worker gets the partitions once the group has dropped the killed member,
-after the consumer group session timeout: the full run keeps the worker's own setting;
-``--quick`` sets 6 s (Faust's ``BROKER_SESSION_TIMEOUT``, the broker's minimum) to keep CI
-short. Then :func:`streams.rebuild.rebuild` rebuilds every projection into a scratch Redis
-prefix from the same topics (in a quick run, everything the other benchmarks sent too):
-records/s and events/s, against the baseline of merely reading those topics. ``main(quick)``
-returns entries ``{name, value, unit, target, baseline?}``.
+With the real stream worker running (:mod:`bench.system`), intake records (department-tier
+categories) are sent to it at 1,000/s for 10 s (``--quick``: 1.5 s); a third of the way
+through it is SIGKILLed (its process group) and restarted at once, while the records keep
+coming. Measured: (a) restart → department records flowing again, (b) kill → lag back to
+zero (everything sent, and the worker group's committed offsets, committed every second,
+at the end of its input topics). The restarted worker gets the partitions once the group
+has dropped the killed member, after the consumer group session timeout: the full run
+keeps the worker's own setting; ``--quick`` sets 6 s (Faust's ``BROKER_SESSION_TIMEOUT``,
+the broker's minimum) to keep CI short. Then :func:`streams.rebuild.rebuild` rebuilds every
+projection into a scratch Redis prefix from the same topics (in a quick run, everything the
+benchmarks before it sent too): records/s and events/s, against the baseline of merely
+reading those topics. ``main(quick)`` returns entries ``{name, value, unit, target,
+baseline?}``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import asyncio
 import time
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.pipeline import _preload, _records
+from bench.pipeline import _records
 from bench.support import Phases, offsets_reader
 from bench.system import BenchSystem, own_or_shared
 from gridhub.domain.hierarchy import City
@@ -79,25 +80,40 @@ class Outputs:
         return sum(end - (done[tp].offset if tp in done else 0) for tp, end in ends.items())
 
 
+async def _publish(settings: Settings, topic: str, records: list[Any], rate: float) -> None:
+    """``records`` to ``topic`` at ``rate`` per second (acks=all), as a live stream."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        futures, started = [], time.monotonic()
+        for n, (key, value, headers) in enumerate(records):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0.005:
+                await asyncio.sleep(delay)
+            futures.append(await producer.send(topic, value=value, key=key, headers=headers))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
 async def _kill_and_restart(
-    bench: BenchSystem, outputs: Outputs, records: list[Any], expected: int
+    bench: BenchSystem, outputs: Outputs, records: list[Any], rate: float, within: float
 ) -> tuple[float, float]:
-    """Preload ``records`` (``expected`` department records) into the running worker's input,
-    kill -9 it a third of the way, restart it: (restart → processing again, kill → lag 0)."""
+    """Send ``records`` to the running worker at ``rate``; a third of the way through, once it
+    has produced, kill -9 it and restart it: (restart → processing again, kill → lag 0)."""
     system = bench.system
     base = await outputs.total()
-    await _preload(bench.settings, system.topics.intake, records)
-    _phase(f"{len(records):,} matters sent to the worker")
-    deadline = time.monotonic() + 600
-    while (done := await outputs.total() - base) < expected // 3:
-        if time.monotonic() > deadline or not system.alive("streams"):
-            raise RuntimeError(f"the worker is not processing ({done} of {expected} records)")
+    sending = asyncio.create_task(_publish(bench.settings, system.topics.intake, records, rate))
+    deadline = time.monotonic() + within
+    started = time.monotonic()
+    while time.monotonic() - started < len(records) / rate / 3 or await outputs.total() == base:
+        if time.monotonic() > deadline or not system.alive("streams") or sending.done():
+            sending.cancel()
+            raise RuntimeError("the worker is not processing what is sent to it")
         await asyncio.sleep(0.02)
     system.kill("streams")
     killed = time.monotonic()
-    if done >= expected:
-        raise RuntimeError("the worker was done before the kill: preload more matters")
-    _phase(f"worker killed after {done / expected:.0%} of the records")
+    _phase(f"worker killed under load, {killed - started:.1f} s into {len(records):,} matters")
     system.start("streams")
     restarted = time.monotonic()
     # The dead worker's produce requests in flight land within this second; the new one
@@ -105,27 +121,30 @@ async def _kill_and_restart(
     await asyncio.sleep(1.0)
     at_kill = await outputs.total()
     back: float | None = None
-    while back is None or await outputs.lag() > 0:
+    while back is None or not sending.done() or await outputs.lag() > 0:
         if back is None and await outputs.total() > at_kill:
             back = time.monotonic() - restarted
             _phase("the restarted worker produces")
-        if time.monotonic() - killed > 600 or not system.alive("streams"):
-            raise RuntimeError("no lag zero within 600 s of the kill")
+        if time.monotonic() - killed > within or not system.alive("streams"):
+            sending.cancel()
+            raise RuntimeError(f"no lag zero within {within:.0f} s of the kill")
         await asyncio.sleep(0.05)
+    await sending  # its errors, if any
     return back, time.monotonic() - killed
 
 
 async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
     _phase.reset()
-    n = 1_500 if quick else 20_000
+    n, rate = (1_500, 1000.0) if quick else (10_000, 1000.0)
     async with own_or_shared(shared, "recovery", quick=quick) as bench:
         settings = bench.settings
         await bench.up("streams")
-        records, expected = _records(settings, n)
+        records, _ = _records(settings, n, "recovery")
         outputs = Outputs(settings, bench.system.city)
         await outputs.start()
         try:
-            back, lag_zero = await _kill_and_restart(bench, outputs, records, expected)
+            within = 60 if quick else 600
+            back, lag_zero = await _kill_and_restart(bench, outputs, records, rate, within)
         finally:
             await outputs.stop()
         _phase("lag zero")
@@ -164,8 +183,8 @@ async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
 
 
 def main(quick: bool = False, system: BenchSystem | None = None) -> list[dict[str, Any]]:
-    """Run the recovery benchmark; ``quick`` uses 1,500 matters instead of 20,000 (and a
-    6 s session timeout); ``system``: a running one to use (its worker is killed)."""
+    """Run the recovery benchmark; ``quick`` sends 1,500 matters instead of 10,000 (and sets
+    a 6 s session timeout); ``system``: a running one to use (its worker is killed)."""
     return asyncio.run(_run(quick, system))
 
 

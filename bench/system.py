@@ -12,9 +12,9 @@ sign-for and resolve deadlines fall due within seconds (for the alert benchmark)
 
 A full run (``python -m bench``) gives each benchmark a system of its own, started for it
 and stopped after it, so each figure is measured with nothing else running. ``--quick``
-starts one system and hands it to each benchmark in turn (``intake``, ``dispatch_api``,
-``alert_lateness``, ``end_to_end``, ``recovery``): the processes start once, which is most
-of the time a quick run takes. Its figures are not asserted. A quick system's worker has a
+starts one system and hands it to each benchmark in turn (all six: the pipeline's worker is
+its worker, started by the pipeline benchmark): the processes start once, which is most of
+the time a quick run takes. Its figures are not asserted. A quick system's worker has a
 6 s consumer group session timeout (see :data:`QUICK_SESSION_TIMEOUT`).
 """
 
