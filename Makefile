@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 VENV := .local/venv
 PY := $(VENV)/bin/python
+# the quick benchmarks, stopped if a hung one would hold CI (they take under a minute)
+BENCH_QUICK := timeout --kill-after=30 300 $(PY) -m bench --quick
 
 .PHONY: run test test-faults bootstrap infra stop status lint bench bench-quick clean-data
 
@@ -18,8 +20,10 @@ run: bootstrap infra
 	@echo "Township board: add &hub=township:T01 to that URL. API docs: :8081/docs (intake), :8082/docs (dispatch)."
 	@echo; echo "Stop everything with: make stop"
 
+# then the quick benchmarks (< 1 minute): each must still run; a FAILED one fails the target
 test: bootstrap infra
 	@set -o pipefail; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@$(BENCH_QUICK)
 
 # the fault and hostile-input tests alone (`make test` runs them too, last)
 test-faults: bootstrap infra
@@ -45,11 +49,12 @@ lint: bootstrap
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy gridhub connectors streams dispatch wallboard
 
+# every benchmark (< 10 minutes); the table also goes to bench/results/latest.json
 bench: bootstrap infra
 	$(PY) -m bench
 
 bench-quick: bootstrap infra
-	$(PY) -m bench --quick
+	$(BENCH_QUICK)
 
 clean-data: stop
 	rm -rf .local/kafka/data .local/redis .local/run

@@ -3,50 +3,35 @@
     python -m bench.intake [--quick]
 
 Runs the real intake service (``python -m connectors`` in a subprocess, so client and
-server do not share a GIL) against the running Kafka and Redis, on topics and keys with a
-unique prefix that are deleted afterwards. ``main(quick)`` returns entries
-``{name, value, unit, target, baseline?}``; the baseline of the import is a bare
-kafka-python producer (acks=all, idempotent) sending the same number of records.
+server do not share a GIL; :mod:`bench.system`) against the running Kafka and Redis, on
+topics and keys with a unique prefix that are deleted afterwards: 16 clients submit hotline
+calls for 20 s, then 30,000 records are imported with ``connectors.importer`` (``--quick``:
+1 s and 200). ``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``;
+the baseline of the import is a bare kafka-python producer (acks=all, idempotent) sending
+the same number of records.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import orjson
-import redis.asyncio as aioredis
 from kafka import KafkaProducer
 
+from bench.support import Phases, pct
+from bench.system import FAST_CATEGORY, BenchSystem, own_or_shared
 from connectors.config import IntakeConfig
 from connectors.importer import import_file
-from gridhub.auth import issue_token
-from gridhub.citydata import load_city
 from gridhub.intake import Source
-from gridhub.kafka_admin import delete_topics_with_prefix, ensure_topics
-from gridhub.keys import RedisKeys
-from gridhub.settings import Settings, load_settings
-from gridhub.topics import Topics
+from gridhub.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+_phase = Phases("intake")
 
 
 def _calls(city_grids: list[str], categories: list[str], n: int, tag: str) -> list[dict[str, Any]]:
@@ -60,38 +45,6 @@ def _calls(city_grids: list[str], categories: list[str], n: int, tag: str) -> li
         }
         for i in range(n)
     ]
-
-
-def _start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
-        "GRIDHUB_REDIS_PREFIX": settings.redis_prefix,
-        "GRIDHUB_INTAKE_PORT": str(port),
-        "GRIDHUB_INTAKE_RATE_LIMIT": "100000000",
-        "GRIDHUB_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "connectors"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def _wait_ready(url: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"intake did not answer at {url}")
 
 
 async def _single(
@@ -130,9 +83,7 @@ async def _single(
         started = time.monotonic()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         elapsed = time.monotonic() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    return len(latencies) / elapsed, p99, errors
+    return len(latencies) / elapsed, pct(latencies, 0.99, 1000), errors
 
 
 def _raw_producer_rate(settings: Settings, topic: str, records: list[bytes]) -> float:
@@ -152,50 +103,38 @@ def _raw_producer_rate(settings: Settings, topic: str, records: list[bytes]) -> 
     return len(records) / elapsed
 
 
-async def _run(quick: bool) -> list[dict[str, Any]]:
-    tag = uuid.uuid4().hex[:8]
-    settings = load_settings().model_copy(
-        update={"topic_prefix": f"bench{tag}.", "redis_prefix": f"bench{tag}:"}
-    )
-    topics = Topics.from_settings(settings)
-    ensure_topics(settings, topics.core())
-    city = load_city(settings.city_file)
-    redis = aioredis.from_url(str(settings.redis_url))
-    grids, cats = sorted(city.grids), sorted(city.categories)
-    n_single, seconds = (1500, 5.0) if quick else (20000, 20.0)
-    n_batch = 3000 if quick else 30000
-    port = _free_port()
-    server = _start_server(settings, port)
-    try:
-        key, _ = await issue_token(
-            redis, RedisKeys(settings.redis_prefix), city, user="bench", role="intake"
-        )
-        url = f"http://127.0.0.1:{port}"
-        await _wait_ready(url)
-        await _single(url, key, _calls(grids, cats, 50, f"w{tag}"), 8, 2.0)  # warm up
+async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
+    _phase.reset()
+    n_single, seconds = (1000, 1.0) if quick else (20000, 20.0)
+    n_batch = 200 if quick else 30000
+    async with own_or_shared(shared, "intake") as bench:
+        settings, city = bench.settings, bench.system.city
+        grids = sorted(city.grids)
+        cats = sorted(c for c in city.categories if c != FAST_CATEGORY)
+        tag = settings.topic_prefix.strip(".")
+        await bench.up("intake")
+        _phase("intake up")
+        url, key = bench.system.url("intake"), await bench.system.token("intake")
+        await _single(url, key, _calls(grids, cats, 50, f"w{tag}"), 8, 0.5)  # warm up
         rps, p99, errors = await _single(
             url, key, _calls(grids, cats, n_single, f"s{tag}"), 16, seconds
         )
         if errors:
             raise RuntimeError(f"{errors} single submissions were not accepted")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    with tempfile.TemporaryDirectory() as tmp:
-        export = Path(tmp) / "calls.jsonl"
-        lines = [orjson.dumps(c) for c in _calls(grids, cats, n_batch, f"b{tag}")]
-        export.write_bytes(b"\n".join(lines) + b"\n")
-        summary = await import_file(
-            export, Source.HOTLINE_12345, settings, config=IntakeConfig(), concurrency=256
-        )
-        if summary.accepted != n_batch:
-            raise RuntimeError(f"import accepted {summary.accepted} of {n_batch}")
-        baseline = await asyncio.to_thread(_raw_producer_rate, settings, topics.dead_letter, lines)
-    batch_rate = summary.accepted / summary.elapsed_seconds
-    async for k in redis.scan_iter(match=f"{settings.redis_prefix}*", count=1000):
-        await redis.delete(k)
-    await redis.aclose()
-    delete_topics_with_prefix(settings, settings.topic_prefix)
+        _phase("single submissions measured")
+        with tempfile.TemporaryDirectory() as tmp:
+            export = Path(tmp) / "calls.jsonl"
+            lines = [orjson.dumps(c) for c in _calls(grids, cats, n_batch, f"b{tag}")]
+            export.write_bytes(b"\n".join(lines) + b"\n")
+            summary = await import_file(
+                export, Source.HOTLINE_12345, settings, config=IntakeConfig(), concurrency=256
+            )
+            if summary.accepted != n_batch:
+                raise RuntimeError(f"import accepted {summary.accepted} of {n_batch}")
+            raw_topic = f"{settings.topic_prefix}bench.raw"  # created on first use
+            baseline = await asyncio.to_thread(_raw_producer_rate, settings, raw_topic, lines)
+        batch_rate = summary.accepted / summary.elapsed_seconds
+        _phase("import and raw producer measured")
     return [
         {
             "name": "intake single submissions (HTTP, 16 clients)",
@@ -219,9 +158,10 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
-def main(quick: bool = False) -> list[dict[str, Any]]:
-    """Run the intake benchmark; ``quick`` uses fewer records and shorter runs."""
-    return asyncio.run(_run(quick))
+def main(quick: bool = False, system: BenchSystem | None = None) -> list[dict[str, Any]]:
+    """Run the intake benchmark; ``quick`` uses fewer records and shorter runs; ``system``:
+    a running one to use (else it starts its own intake)."""
+    return asyncio.run(_run(quick, system))
 
 
 if __name__ == "__main__":

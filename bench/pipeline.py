@@ -3,48 +3,64 @@
     python -m bench.pipeline [--quick] [--workers N]
 
 Pre-loads N intake records (department-tier categories of the reference city, so every
-matter is routed to one or more ``dept.<code>`` topics) into a fresh topic prefix, starts
-the real worker (``python -m streams worker``, a subprocess; ``--workers 2`` starts two of
-the same app id, which share the 4 partitions: the scaling model), and measures sustained
-matters/s from the first department record to the last one (worker start-up excluded).
-In the same run a raw aiokafka loop (consume → orjson parse → produce) over the same
-records gives the baseline; the ratio is printed. Both also report CPU µs per record (the
-workers' user+system time over the measured window, from /proc): on a machine shared with
-other runs wall-clock rates swing, CPU per record much less. Topics and keys are deleted
-afterwards. ``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``.
+matter is routed to one or more ``dept.<code>`` topics; 100,000, ``--quick`` 2,000) into a
+fresh topic prefix, starts the real worker (``python -m streams worker``, a subprocess;
+two of the same app id by default, which share the 4 partitions: the scaling model;
+``--quick`` one: in a quick run of every benchmark, the shared system's, see
+:mod:`bench.system`), and measures sustained matters/s from the first department record to
+the last one (worker start-up excluded). In the same run a raw aiokafka loop (consume →
+orjson parse → produce) over the same records gives the baseline; the ratio is printed.
+Both also report CPU µs per record (the workers' user+system time over the measured
+window, from /proc): on a machine shared with other runs wall-clock rates swing, CPU per
+record much less. Topics and keys are deleted afterwards. ``main(quick)`` returns entries
+``{name, value, unit, target, baseline?}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.support import (
+    LOGS,
+    ROOT,
+    Phases,
+    cleanup,
+    cpu_seconds,
+    create_topics,
+    fresh_settings,
+    mark_store_complete,
+    offsets_reader,
+)
+from bench.system import BenchSystem
 from gridhub.citydata import load_city
 from gridhub.cloudevents import encode
 from gridhub.intake import IntakeMatter, intake_event, matter_id_for
-from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_topics
-from gridhub.settings import Settings, load_settings
+from gridhub.settings import Settings
 from gridhub.topics import Topics
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = 5000.0
+_phase = Phases("pipeline")
 TARGET_SHARE = 0.25
 
 
-def _records(settings: Settings, n: int) -> tuple[list[tuple[bytes, bytes, list[Any]]], int]:
-    """N encoded intake records and the number of department tasks they must produce."""
+def _records(
+    settings: Settings, n: int, tag: str
+) -> tuple[list[tuple[bytes, bytes, list[Any]]], int]:
+    """N encoded intake records (source ids ``<tag>-<i>``: distinct matters) and the number
+    of department tasks they must produce."""
     city = load_city(settings.city_file)
     categories = [c for c in city.categories.values() if c.default_tier == "department"]
     grids = sorted(city.grids)
@@ -54,9 +70,9 @@ def _records(settings: Settings, n: int) -> tuple[list[tuple[bytes, bytes, list[
         category = categories[i % len(categories)]
         tasks += len(category.departments)
         matter = IntakeMatter(
-            matter_id=matter_id_for("app", f"bench-{i}"),
+            matter_id=matter_id_for("app", f"{tag}-{i}"),
             source="app",  # type: ignore[arg-type]
-            source_id=f"bench-{i}",
+            source_id=f"{tag}-{i}",
             received_at=now,
             category=category.code,
             grid=grids[(i * 7) % len(grids)],
@@ -85,38 +101,18 @@ async def _end_total(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) ->
     return int(sum(ends.values()))
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass(frozen=True)
+class Workers:
+    """Running worker processes: their pids, whether all still run, where they log."""
+
+    pids: list[int]
+    alive: Callable[[], bool]
+    log: str
 
 
-async def _mark_store_complete(settings: Settings) -> None:
-    """The fresh Redis prefix is a complete (empty) projection store: say so, so that the
-    worker's empty-store guard does not first replay the preloaded topics into it."""
-    try:
-        from streams.rebuild import marker_key
-    except ImportError:  # a worker without the guard
-        return
-    from gridhub.keys import RedisKeys
-
-    redis = aioredis.from_url(str(settings.redis_url))
-    try:
-        await redis.set(marker_key(RedisKeys(settings.redis_prefix)), b'{"bench": true}')
-    finally:
-        await redis.aclose()
-
-
-async def _measure_worker(
-    settings: Settings, topics: Topics, expected: int, n: int, workers: int
-) -> tuple[float, float]:
-    """Run the worker(s) until ``expected`` department records exist: (matters/s sustained,
-    worker CPU µs per matter over the same window)."""
-    city = load_city(settings.city_file)
-    await _mark_store_complete(settings)
+@contextlib.asynccontextmanager
+async def _own_workers(settings: Settings, count: int) -> AsyncIterator[Workers]:
+    """``count`` worker processes of one app id, started now and stopped afterwards."""
     env = {
         **os.environ,
         "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
@@ -125,7 +121,8 @@ async def _measure_worker(
         "GRIDHUB_STREAMS_WEB": "false",
         "GRIDHUB_LOG_LEVEL": "WARNING",
     }
-    log = (ROOT / ".local" / "bench-pipeline-worker.log").open("wb")
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / "pipeline-worker.log").open("wb")
     command = os.environ.get("BENCH_WORKER", "-m streams worker").split()  # or a profiler
     procs = [
         await asyncio.create_subprocess_exec(
@@ -136,43 +133,67 @@ async def _measure_worker(
             stdout=log,
             stderr=log,
         )
-        for _ in range(workers)
+        for _ in range(count)
     ]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
-    await consumer.start()
     try:
-        parts = [
-            TopicPartition(topics.department(d), p)
-            for d in city.departments
-            for p in range(settings.topic_partitions)
-        ]
-        first: float | None = None
-        cpu_first = 0.0
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            total = await _end_total(consumer, parts)
-            now = time.monotonic()
-            if total and first is None:
-                first, first_total = now, total
-                cpu_first = sum(_cpu_seconds(p.pid) for p in procs)
-            if total >= expected:
-                assert first is not None
-                done = expected - first_total
-                matters = n * (done / expected)
-                cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu_first
-                return matters / max(1e-6, now - first), cpu / max(1.0, matters) * 1e6
-            if any(p.returncode is not None for p in procs):
-                raise RuntimeError("a worker exited; see .local/bench-pipeline-worker.log")
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"only {total} of {expected} department records after 600 s")
+        yield Workers(
+            [p.pid for p in procs],
+            lambda: all(p.returncode is None for p in procs),
+            str(LOGS / "pipeline-worker.log"),
+        )
     finally:
-        await consumer.stop()
         for proc in procs:
             if proc.returncode is None:
                 proc.terminate()
         for proc in procs:
             await proc.wait()
         log.close()
+
+
+@contextlib.asynccontextmanager
+async def _shared_worker(bench: BenchSystem) -> AsyncIterator[Workers]:
+    """The shared system's worker, started now (it keeps running for the next benchmark)."""
+    bench.launch("streams")
+    system = bench.system
+    yield Workers(
+        [system.procs["streams"].pid], lambda: system.alive("streams"), str(system.log("streams"))
+    )
+
+
+async def _measure_worker(
+    settings: Settings, topics: Topics, expected: int, n: int, workers: Workers, within: float
+) -> tuple[float, float]:
+    """Watch the (starting) workers until ``expected`` department records exist: (matters/s
+    sustained, worker CPU µs per matter over the same window)."""
+    city = load_city(settings.city_file)
+    names = [topics.department(d) for d in city.departments]
+    consumer = await offsets_reader(settings, names)
+    try:
+        parts = [
+            TopicPartition(name, p) for name in names for p in range(settings.topic_partitions)
+        ]
+        first: float | None = None
+        cpu_first = 0.0
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            total = await _end_total(consumer, parts)
+            now = time.monotonic()
+            if total and first is None:
+                first, first_total = now, total
+                _phase("the worker produces")
+                cpu_first = sum(cpu_seconds(pid) for pid in workers.pids)
+            if total >= expected:
+                assert first is not None
+                done = expected - first_total
+                matters = n * (done / expected)
+                cpu = sum(cpu_seconds(pid) for pid in workers.pids) - cpu_first
+                return matters / max(1e-6, now - first), cpu / max(1.0, matters) * 1e6
+            if not workers.alive():
+                raise RuntimeError(f"a worker exited; see {workers.log}")
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"only {total} of {expected} department records in {within:.0f} s")
+    finally:
+        await consumer.stop()
 
 
 async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tuple[float, float]:
@@ -212,26 +233,37 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tu
         await producer.stop()
 
 
-async def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
-    n = 20_000 if quick else 100_000
-    tag = uuid.uuid4().hex[:8]
-    settings = load_settings(topic_prefix=f"bench{tag}.", redis_prefix=f"bench{tag}:")
+async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[dict[str, Any]]:
+    _phase.reset()
+    n = 2_000 if quick else 100_000
+    if shared is not None:
+        workers = 1
+        settings = shared.settings
+        shared.prepare()
+        if shared.system.alive("streams"):  # a backlog is measured, not a stream of records
+            shared.system.stop("streams")
+    else:
+        settings = fresh_settings("pipe")
+        mark_store_complete(settings)  # a fresh prefix: no rebuild at the first start
+        create_topics(settings)
     topics = Topics.from_settings(settings)
-    city = load_city(settings.city_file)
-    raw_sink = f"{settings.topic_prefix}raw.sink"
-    ensure_topics(settings, [*all_topics(topics, city), raw_sink])
+    raw_sink = f"{settings.topic_prefix}raw.sink"  # created on first use
     try:
-        records, expected = _records(settings, n)
+        records, expected = _records(settings, n, "pipeline")
         await _preload(settings, topics.intake, records)
-        pipeline, cpu = await _measure_worker(settings, topics, expected, n, workers)
+        _phase(f"{n:,} matters preloaded")
+        started = _own_workers(settings, workers) if shared is None else _shared_worker(shared)
+        async with started as running:
+            within = 60 if quick else 600
+            pipeline, cpu = await _measure_worker(settings, topics, expected, n, running, within)
         print(f"pipeline: {pipeline:,.0f} matters/s, {cpu:,.0f} CPU µs/matter", file=sys.stderr)
+        _phase("worker done")
         raw, raw_cpu = await _measure_raw(settings, topics.intake, raw_sink, n)
+        _phase("raw loop done")
     finally:
-        delete_topics_with_prefix(settings, settings.topic_prefix)
-        redis = aioredis.from_url(str(settings.redis_url))
-        async for key in redis.scan_iter(match=f"{settings.redis_prefix}*", count=5000):
-            await redis.delete(key)
-        await redis.aclose()
+        if shared is None:
+            await cleanup(settings)
+            _phase("cleaned up")
     ratio = pipeline / raw if raw else 0.0
     return [
         {
@@ -263,16 +295,19 @@ async def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
     ]
 
 
-def main(quick: bool = False, workers: int = 2) -> list[dict[str, Any]]:
-    """Run the pipeline benchmark; ``quick`` uses 20,000 matters instead of 100,000;
-    ``workers`` worker processes of one app id share the partitions."""
-    return asyncio.run(_run(quick, workers))
+def main(
+    quick: bool = False, workers: int | None = None, system: BenchSystem | None = None
+) -> list[dict[str, Any]]:
+    """Run the pipeline benchmark; ``quick`` uses 2,000 matters instead of 100,000 and one
+    worker; ``workers`` worker processes of one app id share the partitions (default 2);
+    ``system``: the quick run's, whose worker is then the one measured (started here)."""
+    return asyncio.run(_run(quick, workers or (1 if quick else 2), system))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--workers", type=int, help="worker processes (default 2, quick 1)")
     args = parser.parse_args()
     for entry in main(args.quick, args.workers):
         base = f"  (baseline {entry['baseline']:,})" if "baseline" in entry else ""

@@ -3,132 +3,163 @@ Redis projections are rebuilt from Kafka.
 
     python -m bench.recovery [--quick]
 
-Pre-loads N intake records (department-tier categories) into a fresh topic prefix, starts
-the real worker, SIGKILLs it once about a third of the department records exist, restarts
-it at once, and measures (a) restart → department records flowing again, (b) kill → lag
-back to zero (every department record there). Then :func:`streams.rebuild.rebuild` rebuilds
-every projection into a scratch Redis prefix from the same topics: records/s and events/s,
-against the baseline of merely reading those topics. ``main(quick)`` returns entries
-``{name, value, unit, target, baseline?}``; topics and keys are deleted afterwards.
+With the real stream worker running (:mod:`bench.system`), intake records (department-tier
+categories) are sent to it at 1,000/s for 10 s (``--quick``: 1.5 s); a third of the way
+through it is SIGKILLed (its process group) and restarted at once, while the records keep
+coming. Measured: (a) restart → department records flowing again, (b) kill → lag back to
+zero (everything sent, and the worker group's committed offsets, committed every second,
+at the end of its input topics). The restarted worker gets the partitions once the group
+has dropped the killed member, after the consumer group session timeout: the full run
+keeps the worker's own setting; ``--quick`` sets 6 s (Faust's ``BROKER_SESSION_TIMEOUT``,
+the broker's minimum) to keep CI short. Then :func:`streams.rebuild.rebuild` rebuilds every
+projection into a scratch Redis prefix from the same topics (in a quick run, everything the
+benchmarks before it sent too): records/s and events/s, against the baseline of merely
+reading those topics. ``main(quick)`` returns entries ``{name, value, unit, target,
+baseline?}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 from typing import Any
 
-import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.pipeline import ROOT, _preload, _records
-from gridhub.citydata import load_city
-from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_topics
-from gridhub.settings import Settings, load_settings
+from bench.pipeline import _records
+from bench.support import Phases, offsets_reader
+from bench.system import BenchSystem, own_or_shared
+from gridhub.domain.hierarchy import City
+from gridhub.settings import Settings
 from gridhub.topics import Topics
+from streams.app import app_id
 from streams.rebuild import read_topics, rebuild
 
 #: Targets: back within a consumer-group session timeout, and a rebuild of a year of Shulan
 #: (~15,000 matters, ~150,000 input records) within a few minutes.
 TARGET_BACK_S = 15.0
 TARGET_REBUILD = 1000.0
+_phase = Phases("recovery")
 
 
-def _start(settings: Settings, data_dir: str) -> subprocess.Popen[bytes]:
-    """Start ``python -m streams worker`` in its own session (so a kill takes its children)."""
-    env = {
-        **os.environ,
-        "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
-        "GRIDHUB_REDIS_PREFIX": settings.redis_prefix,
-        "GRIDHUB_CITY_FILE": str(settings.city_file),
-        "GRIDHUB_STREAMS_WEB": "false",
-        "GRIDHUB_STREAMS_DATA_DIR": data_dir,
-        "GRIDHUB_LOG_LEVEL": "WARNING",
-    }
-    log = (ROOT / ".local" / "bench-recovery-worker.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
+class Outputs:
+    """The department topics' end offsets, and the worker group's lag on its inputs."""
+
+    def __init__(self, settings: Settings, city: City) -> None:
+        topics = Topics.from_settings(settings)
+        parts = range(settings.topic_partitions)
+        self.outputs = [
+            TopicPartition(topics.department(d), p) for d in city.departments for p in parts
+        ]
+        self.inputs = [
+            TopicPartition(t, p) for t in (topics.intake, topics.commands) for p in parts
+        ]
+        self.group = app_id(settings)
+        self.settings = settings
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+
+    async def start(self) -> None:
+        names = {tp.topic for tp in self.outputs + self.inputs}
+        self.consumer = await offsets_reader(self.settings, sorted(names))
+        await self.admin.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def total(self) -> int:
+        """Department records so far (a re-processed input adds its outputs again)."""
+        return int(sum((await self.consumer.end_offsets(self.outputs)).values()))
+
+    async def lag(self) -> int:
+        """Input records not yet committed by the worker's group (it commits every second)."""
+        ends = await self.consumer.end_offsets(self.inputs)
+        done = await self.admin.list_consumer_group_offsets(self.group, partitions=self.inputs)
+        return sum(end - (done[tp].offset if tp in done else 0) for tp, end in ends.items())
 
 
-async def _kill_and_restart(settings: Settings, expected: int) -> tuple[float, float]:
-    """(restart → processing again, kill → lag zero), in seconds."""
-    city = load_city(settings.city_file)
-    topics = Topics.from_settings(settings)
-    parts = [
-        TopicPartition(topics.department(d), p)
-        for d in city.departments
-        for p in range(settings.topic_partitions)
-    ]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
-    await consumer.start()
-    data_dir = tempfile.mkdtemp(prefix="gridhub-bench-recovery-")
-    proc = _start(settings, data_dir)
-
-    async def total() -> int:
-        return int(sum((await consumer.end_offsets(parts)).values()))
-
+async def _publish(settings: Settings, topic: str, records: list[Any], rate: float) -> None:
+    """``records`` to ``topic`` at ``rate`` per second (acks=all), as a live stream."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
     try:
-        deadline = time.monotonic() + 600
-        while await total() < expected // 3:
-            assert time.monotonic() < deadline and proc.poll() is None, "worker not processing"
-            await asyncio.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        killed = time.monotonic()
-        await asyncio.sleep(1.0)  # end offsets settle: nothing more comes from the dead worker
-        at_kill = await total()
-        proc = _start(settings, data_dir)
-        restarted = time.monotonic()
-        back: float | None = None
-        while (now_total := await total()) < expected:
-            if back is None and now_total > at_kill:
-                back = time.monotonic() - restarted
-            assert time.monotonic() - killed < 600, "no lag-zero within 600 s"
-            await asyncio.sleep(0.05)
-        done = time.monotonic()
-        return (back if back is not None else done - restarted), done - killed
+        futures, started = [], time.monotonic()
+        for n, (key, value, headers) in enumerate(records):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0.005:
+                await asyncio.sleep(delay)
+            futures.append(await producer.send(topic, value=value, key=key, headers=headers))
+        await asyncio.gather(*futures)
     finally:
-        await consumer.stop()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait()
+        await producer.stop()
 
 
-async def _run(quick: bool) -> list[dict[str, Any]]:
-    n = 3_000 if quick else 20_000
-    tag = uuid.uuid4().hex[:8]
-    settings = load_settings(topic_prefix=f"benchrc{tag}.", redis_prefix=f"benchrc{tag}:")
-    topics = Topics.from_settings(settings)
-    ensure_topics(settings, all_topics(topics, load_city(settings.city_file)))
-    scratch = settings.model_copy(update={"redis_prefix": f"benchrb{tag}:"})
-    redis = aioredis.from_url(str(settings.redis_url))
-    try:
-        records, expected = _records(settings, n)
-        await _preload(settings, topics.intake, records)
-        back, lag_zero = await _kill_and_restart(settings, expected)
+async def _kill_and_restart(
+    bench: BenchSystem, outputs: Outputs, records: list[Any], rate: float, within: float
+) -> tuple[float, float]:
+    """Send ``records`` to the running worker at ``rate``; a third of the way through, once it
+    has produced, kill -9 it and restart it: (restart → processing again, kill → lag 0)."""
+    system = bench.system
+    base = await outputs.total()
+    sending = asyncio.create_task(_publish(bench.settings, system.topics.intake, records, rate))
+    deadline = time.monotonic() + within
+    started = time.monotonic()
+    while time.monotonic() - started < len(records) / rate / 3 or await outputs.total() == base:
+        if time.monotonic() > deadline or not system.alive("streams") or sending.done():
+            sending.cancel()
+            raise RuntimeError("the worker is not processing what is sent to it")
+        await asyncio.sleep(0.02)
+    system.kill("streams")
+    killed = time.monotonic()
+    _phase(f"worker killed under load, {killed - started:.1f} s into {len(records):,} matters")
+    system.start("streams")
+    restarted = time.monotonic()
+    # The dead worker's produce requests in flight land within this second; the new one
+    # needs longer than that to start, and the session timeout to get the partitions.
+    await asyncio.sleep(1.0)
+    at_kill = await outputs.total()
+    back: float | None = None
+    while back is None or not sending.done() or await outputs.lag() > 0:
+        if back is None and await outputs.total() > at_kill:
+            back = time.monotonic() - restarted
+            _phase("the restarted worker produces")
+        if time.monotonic() - killed > within or not system.alive("streams"):
+            sending.cancel()
+            raise RuntimeError(f"no lag zero within {within:.0f} s of the kill")
+        await asyncio.sleep(0.05)
+    await sending  # its errors, if any
+    return back, time.monotonic() - killed
+
+
+async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
+    _phase.reset()
+    n, rate = (1_500, 1000.0) if quick else (10_000, 1000.0)
+    async with own_or_shared(shared, "recovery", quick=quick) as bench:
+        settings = bench.settings
+        await bench.up("streams")
+        records, _ = _records(settings, n, "recovery")
+        outputs = Outputs(settings, bench.system.city)
+        await outputs.start()
+        try:
+            within = 60 if quick else 600
+            back, lag_zero = await _kill_and_restart(bench, outputs, records, rate, within)
+        finally:
+            await outputs.stop()
+        _phase("lag zero")
+        scratch = settings.model_copy(update={"redis_prefix": f"{settings.redis_prefix}rebuild:"})
         started = time.perf_counter()
-        raw = await read_topics(settings, [topics.intake, topics.commands])
+        raw = await read_topics(
+            settings, [bench.system.topics.intake, bench.system.topics.commands]
+        )
         read_rate = sum(len(v) for v in raw.values()) / (time.perf_counter() - started)
-        report = await rebuild(scratch, redis, clear=False)  # a fresh prefix: nothing to clear
-    finally:
-        delete_topics_with_prefix(settings, settings.topic_prefix)
-        for prefix in (settings.redis_prefix, scratch.redis_prefix):
-            async for key in redis.scan_iter(match=f"{prefix}*", count=5000):
-                await redis.unlink(key)
-        await redis.aclose()
+        redis = bench.system.redis()
+        try:
+            report = await rebuild(scratch, redis, clear=False)  # a fresh prefix: nothing to clear
+        finally:
+            await redis.aclose()
+        _phase(f"projections rebuilt from {report.records:,} input records")
     events_rate = report.events / report.seconds if report.seconds else 0.0
     return [
         {
@@ -151,9 +182,10 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def main(quick: bool = False) -> list[dict[str, Any]]:
-    """Run the recovery benchmark; ``quick`` uses 3,000 matters instead of 20,000."""
-    return asyncio.run(_run(quick))
+def main(quick: bool = False, system: BenchSystem | None = None) -> list[dict[str, Any]]:
+    """Run the recovery benchmark; ``quick`` sends 1,500 matters instead of 10,000 (and sets
+    a 6 s session timeout); ``system``: a running one to use (its worker is killed)."""
+    return asyncio.run(_run(quick, system))
 
 
 if __name__ == "__main__":

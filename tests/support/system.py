@@ -10,7 +10,9 @@
 
 Processes are ``python -m connectors``, ``python -m streams worker``, ``python -m dispatch``
 and one ``python -m wallboard`` per gateway (``gateway0``, ``gateway1``...; every gateway
-campaigns for the feeder lock). Each runs in its own session so a kill takes its children.
+campaigns for the feeder lock; ``gateway_args=("gateway", "--no-feeder")`` with
+``start("feeder")`` and ``start("summarizer")`` splits them as scripts/services.sh does).
+Each runs in its own session so a kill takes its children.
 Pair it with tests/support/private_kafka.py and private_redis.py for fault tests.
 """
 
@@ -43,6 +45,8 @@ MODULES = {
     "intake": ["connectors"],
     "streams": ["streams", "worker"],
     "dispatch": ["dispatch"],
+    "feeder": ["wallboard", "feeder", "--no-summaries"],  # no port: not in ready()
+    "summarizer": ["wallboard", "summarizer"],  # no port: not in ready()
 }
 
 
@@ -55,6 +59,7 @@ class System:
         workdir: Path,
         *,
         gateways: int = 1,
+        gateway_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
@@ -64,6 +69,7 @@ class System:
         self.topics = Topics.from_settings(settings)
         self.city = load_city(settings.city_file)
         self.gateway_names = [f"gateway{i}" for i in range(gateways)]
+        self.gateway_args = gateway_args
         self.ports = {name: free_port() for name in ("intake", "dispatch", "streams")}
         self.ports.update({name: free_port() for name in self.gateway_names})
         self.extra_env = dict(env or {})
@@ -123,7 +129,7 @@ class System:
         running = self.procs.get(name)
         if running is not None and running.poll() is None:
             return running
-        args = ["wallboard"] if name.startswith("gateway") else MODULES[name]
+        args = ["wallboard", *self.gateway_args] if name.startswith("gateway") else MODULES[name]
         with self.log(name).open("ab") as log:
             log.write(f"\n===== start {name} at {time.time():.3f}\n".encode())
             log.flush()
@@ -211,9 +217,10 @@ class System:
             return False
 
     async def ready(self, names: list[str] | None = None, within: float = 90.0) -> float:
-        """Wait until every named process (default: all started) is healthy; seconds taken."""
+        """Wait until every named process (default: all started that have a port) is healthy;
+        seconds taken."""
         started = time.monotonic()
-        pending = list(names or self.procs)
+        pending = list(names or (name for name in self.procs if name in self.ports))
         while pending:
             for name in list(pending):
                 if not self.alive(name):
