@@ -77,7 +77,8 @@ class Outputs:
         """Input records not yet committed by the worker's group (it commits every second)."""
         ends = await self.consumer.end_offsets(self.inputs)
         done = await self.admin.list_consumer_group_offsets(self.group, partitions=self.inputs)
-        return sum(end - (done[tp].offset if tp in done else 0) for tp, end in ends.items())
+        # a partition nothing was committed for (an empty one) answers offset -1
+        return sum(end - max(0, done[tp].offset if tp in done else 0) for tp, end in ends.items())
 
 
 async def _publish(settings: Settings, topic: str, records: list[Any], rate: float) -> None:
