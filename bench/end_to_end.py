@@ -12,7 +12,7 @@ department, the rest on village boards; ``--quick``: the city, the townships and
 hub screens and 30 operator screens in the same proportions), spread over client
 *processes* so that the client side is not one GIL. Then it POSTs hotline calls to intake
 (``POST /v1/hotlines/12345/calls`` with an intake API key) at 100 and at 1,000 matters/s for
-10 s each (``--quick``: 1 s each). Intake has no batch endpoint over HTTP, so an open-loop
+10 s each (``--quick``: 0.5 s each). Intake has no batch endpoint over HTTP, so an open-loop
 schedule is kept by up to 64 concurrent HTTP clients (aiohttp, in this process); when
 intake cannot keep up, the schedule slips and the achieved rate (accepted/s) is reported
 next to the offered one. One intake process takes a few hundred POSTs/s on this 2-core
@@ -99,7 +99,7 @@ class Sizes:
                 hub_screens=30,
                 operators=30,
                 client_processes=1,
-                seconds=1.0,
+                seconds=0.5,
                 broadcasts=3,
                 gap=0.1,
                 drain=8.0,

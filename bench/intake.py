@@ -5,7 +5,7 @@
 Runs the real intake service (``python -m connectors`` in a subprocess, so client and
 server do not share a GIL; :mod:`bench.system`) against the running Kafka and Redis, on
 topics and keys with a unique prefix that are deleted afterwards: 16 clients submit hotline
-calls for 20 s, then 30,000 records are imported with ``connectors.importer`` (``--quick``:
+calls for 20 s, then 10,000 records are imported with ``connectors.importer`` (``--quick``:
 1 s and 200). ``main(quick)`` returns entries ``{name, value, unit, target, baseline?}``;
 the baseline of the import is a bare kafka-python producer (acks=all, idempotent) sending
 the same number of records.
@@ -106,7 +106,7 @@ def _raw_producer_rate(settings: Settings, topic: str, records: list[bytes]) -> 
 async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
     _phase.reset()
     n_single, seconds = (1000, 1.0) if quick else (20000, 20.0)
-    n_batch = 200 if quick else 30000
+    n_batch = 200 if quick else 10_000
     async with own_or_shared(shared, "intake") as bench:
         settings, city = bench.settings, bench.system.city
         grids = sorted(city.grids)

@@ -3,7 +3,7 @@
     python -m bench.pipeline [--quick] [--workers N]
 
 Pre-loads N intake records (department-tier categories of the reference city, so every
-matter is routed to one or more ``dept.<code>`` topics; 100,000, ``--quick`` 2,000) into a
+matter is routed to one or more ``dept.<code>`` topics; 50,000, ``--quick`` 2,000) into a
 fresh topic prefix, starts the real worker (``python -m streams worker``, a subprocess;
 two of the same app id by default, which share the 4 partitions: the scaling model;
 ``--quick`` one: in a quick run of every benchmark, the shared system's, see
@@ -235,7 +235,7 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tu
 
 async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[dict[str, Any]]:
     _phase.reset()
-    n = 2_000 if quick else 100_000
+    n = 2_000 if quick else 50_000
     if shared is not None:
         workers = 1
         settings = shared.settings
@@ -298,7 +298,7 @@ async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[di
 def main(
     quick: bool = False, workers: int | None = None, system: BenchSystem | None = None
 ) -> list[dict[str, Any]]:
-    """Run the pipeline benchmark; ``quick`` uses 2,000 matters instead of 100,000 and one
+    """Run the pipeline benchmark; ``quick`` uses 2,000 matters instead of 50,000 and one
     worker; ``workers`` worker processes of one app id share the partitions (default 2);
     ``system``: the quick run's, whose worker is then the one measured (started here)."""
     return asyncio.run(_run(quick, workers or (1 if quick else 2), system))

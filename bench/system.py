@@ -126,7 +126,9 @@ class BenchSystem:
         self.prepare()
         if names:
             self.launch(*names)
-        await self.system.ready([n for n in names if n in self.system.ports])
+        answering = [n for n in names if n in self.system.ports]
+        if answering:  # (an empty list would mean: every process started)
+            await self.system.ready(answering)
         if "streams" in names and not self._streams_seen:
             await self.projected_one()
             self._streams_seen = True
