@@ -10,12 +10,12 @@ coming. Measured: (a) restart → department records flowing again, (b) kill →
 zero (everything sent, and the worker group's committed offsets, committed every second,
 at the end of its input topics). The restarted worker gets the partitions once the group
 has dropped the killed member, after the consumer group session timeout: the full run
-keeps the worker's own setting; ``--quick`` sets 6 s (Faust's ``BROKER_SESSION_TIMEOUT``,
-the broker's minimum) to keep CI short. Then :func:`streams.rebuild.rebuild` rebuilds every
-projection into a scratch Redis prefix from the same topics (in a quick run, everything the
-benchmarks before it sent too): records/s and events/s, against the baseline of merely
-reading those topics. ``main(quick)`` returns entries ``{name, value, unit, target,
-baseline?}``.
+keeps the worker's own setting (10 s); ``--quick`` sets 6 s
+(``GRIDHUB_STREAMS_SESSION_TIMEOUT_SECONDS``, the broker's minimum) to keep CI short. Then
+:func:`streams.rebuild.rebuild` rebuilds every projection into a scratch Redis prefix from
+the same topics (in a quick run, everything the benchmarks before it sent too): records/s
+and events/s, against the baseline of merely reading those topics. ``main(quick)`` returns
+entries ``{name, value, unit, target, baseline?}``.
 """
 
 from __future__ import annotations

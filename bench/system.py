@@ -59,18 +59,15 @@ def bench_city(folder: Path) -> Path:
     return path
 
 
-#: --quick: the consumer group session timeout of the stream worker (Faust reads it from the
-#: environment, over the app's own value): the broker's minimum, so that the recovery
-#: benchmark's restarted worker gets its partitions within seconds.
+#: --quick: the consumer group session timeout of the stream worker (the setting
+#: ``streams_session_timeout_seconds``, 10 s by default): the broker's minimum, so that the
+#: recovery benchmark's restarted worker gets its partitions within seconds.
 QUICK_SESSION_TIMEOUT = 6
 
 
 def _env(settings: Settings, quick: bool) -> dict[str, str]:
     """Production values where tests/support/system.py sets test ones; quiet logs."""
-    session = {
-        "BROKER_SESSION_TIMEOUT": str(QUICK_SESSION_TIMEOUT),
-        "BROKER_HEARTBEAT_INTERVAL": str(QUICK_SESSION_TIMEOUT / 3),
-    }
+    session = {"GRIDHUB_STREAMS_SESSION_TIMEOUT_SECONDS": str(QUICK_SESSION_TIMEOUT)}
     return {
         **(session if quick else {}),
         "GRIDHUB_STREAMS_BATCH_SECONDS": str(settings.streams_batch_seconds),
