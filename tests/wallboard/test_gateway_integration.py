@@ -124,11 +124,18 @@ async def test_subscriptions_outside_the_token_scope_are_refused(
 
 
 async def test_bad_token_and_bad_hello_close_1008(gateway: Gateway, open_screen, token):
+    # a store holding no token at all (Redis lost its data): "try again", not "unknown"
+    screen = await open_screen("ghk_not-a-real-token", "city")
+    assert (await screen.recv())["code"] == "unavailable"
+    with pytest.raises(ConnectionClosed) as closed:
+        await screen.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    real = await token()
     screen = await open_screen("ghk_not-a-real-token", "city")
     assert (await screen.recv())["code"] == "unauthorized"
     with pytest.raises(ConnectionClosed):
         await screen.recv()
-    screen = await open_screen(await token(), "city")  # then replace with garbage
+    screen = await open_screen(real, "city")  # then replace with garbage
     await screen.recv_type("snapshot")
     from websockets.asyncio.client import connect
 
