@@ -102,11 +102,9 @@ async def cleanup(settings: Settings, *more_prefixes: str) -> None:
 def mark_store_complete(settings: Settings) -> None:
     """Tell the worker that the fresh Redis prefix is a complete (empty) projection store, so
     its empty-store guard does not first rebuild it from the topics."""
-    from streams.rebuild import marker_key  # lazy: streams imports faust
-
     client = redis.Redis.from_url(str(settings.redis_url))
     try:
-        client.set(marker_key(RedisKeys(settings.redis_prefix)), b'{"bench": true}')
+        client.set(RedisKeys(settings.redis_prefix).projection_marker(), b'{"bench": true}')
     finally:
         client.close()
 

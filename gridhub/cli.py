@@ -278,19 +278,19 @@ def rebuild(
 
     import orjson
 
-    from streams.rebuild import marker_key, workers_running
     from streams.rebuild import rebuild as run_rebuild
+    from streams.rebuild import workers_running
 
     settings, redis, keys = _redis_and_keys()
 
     async def go() -> dict[str, object]:
         try:
             if not here and await asyncio.to_thread(workers_running, settings):
-                await redis.delete(marker_key(keys))
+                await redis.delete(keys.projection_marker())
                 console.print("a stream worker is running: it rebuilds now; waiting for it")
                 deadline = time.monotonic() + wait
                 while time.monotonic() < deadline:
-                    raw = await redis.get(marker_key(keys))
+                    raw = await redis.get(keys.projection_marker())
                     if raw:
                         found: dict[str, object] = orjson.loads(raw)
                         return found

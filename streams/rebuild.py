@@ -58,11 +58,6 @@ PROJECTION_KEYS = ("warnings", "streams:offsets")
 LOCK_TTL_MS = 120_000
 
 
-def marker_key(keys: RedisKeys) -> str:
-    """The projection store's completeness marker (:meth:`RedisKeys.projection_marker`)."""
-    return keys.projection_marker()
-
-
 def lock_key(keys: RedisKeys) -> str:
     """String (SET NX PX): held by the process that is rebuilding."""
     return f"{keys.prefix}streams:rebuild:lock"
@@ -229,7 +224,7 @@ async def rebuild(
             for start in range(0, len(timers), 5000):
                 await index.schedule(partition, timers[start : start + 5000])
         report.seconds = time.perf_counter() - started
-        await client.set(marker_key(keys), orjson.dumps(report.as_dict()))
+        await client.set(keys.projection_marker(), orjson.dumps(report.as_dict()))
         log.info("projections rebuilt: %s", report.as_dict())
         return report
     finally:
@@ -300,7 +295,7 @@ class ProjectionGuard:
             return
         self._checked = now
         try:
-            if await self.redis.exists(marker_key(self.keys)):
+            if await self.redis.exists(self.keys.projection_marker()):
                 return
             if locked:
                 await self._rebuild()
@@ -313,7 +308,7 @@ class ProjectionGuard:
 
     async def _rebuild(self) -> None:
         lock, token = lock_key(self.keys), str(time.time())
-        while not await self.redis.exists(marker_key(self.keys)):
+        while not await self.redis.exists(self.keys.projection_marker()):
             if await self.redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
                 try:
                     log.warning("projection store is empty: rebuilding it from Kafka")

@@ -8,7 +8,6 @@ with that reason (they are listed in the module docstrings that use this).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gridhub.settings import Settings
+from tests.streams.support import stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS_PRESENT = (ROOT / "streams" / "app.py").exists()
@@ -51,10 +51,4 @@ def streams_worker(settings: Settings, port: int = 0) -> Iterator[subprocess.Pop
         try:
             yield proc
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            stop_worker(proc)  # SIGTERM the process group, SIGKILL if it lingers

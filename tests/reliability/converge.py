@@ -17,8 +17,22 @@ import redis.asyncio as aioredis
 
 from gridhub.settings import Settings
 from streams.rebuild import PROJECTION_PATTERNS, RebuildReport, rebuild
+from tests.support.system import System
 
 SKIP = ("streams:offsets", "streams:projected", "streams:rebuild:lock", "dli:")
+
+
+async def projected_count(system: System, ids: list[str]) -> int:
+    """How many of ``ids`` have their matter view in the system's Redis."""
+    redis = system.redis()
+    try:
+        total = 0
+        for start in range(0, len(ids), 1000):
+            keys = [system.keys.matter(i) for i in ids[start : start + 1000]]
+            total += sum(1 for v in await redis.mget(keys) if v is not None)
+        return total
+    finally:
+        await redis.aclose()
 
 
 async def dump_projections(redis: aioredis.Redis, prefix: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from gridhub.settings import Settings
-from tests.reliability.converge import projection_diff
+from tests.reliability.converge import projected_count, projection_diff
 from tests.reliability.load import IntakeLoad, read_events, record, tally_tasks
 from tests.support.system import System
 
@@ -32,23 +32,10 @@ BEFORE, DOWN, AFTER = 12.0, 3.0, 15.0  # seconds of load before the kill, while 
 LEVELS = ("yellow", "red")
 
 
-async def matters_projected(system: System, ids: list[str]) -> int:
-    """How many of ``ids`` have their matter view in Redis."""
-    redis = system.redis()
-    try:
-        found = 0
-        for start in range(0, len(ids), 500):
-            chunk = [system.keys.matter(i) for i in ids[start : start + 500]]
-            found += sum(1 for v in await redis.mget(chunk) if v is not None)
-        return found
-    finally:
-        await redis.aclose()
-
-
 async def wait_projected(system: System, ids: list[str], within: float) -> float:
     """Seconds until every matter of ``ids`` is projected (fails after ``within``)."""
     started = time.monotonic()
-    while await matters_projected(system, ids) < len(ids):
+    while await projected_count(system, ids) < len(ids):
         assert time.monotonic() - started < within, "matters not projected in time"
         await asyncio.sleep(0.2)
     return time.monotonic() - started

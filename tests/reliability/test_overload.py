@@ -16,6 +16,7 @@ from collections import Counter
 
 import pytest
 
+from tests.reliability.converge import projected_count
 from tests.reliability.load import IntakeLoad, read_events, record, tally_tasks
 from tests.support.system import System
 
@@ -30,19 +31,6 @@ async def sample_rss(system: System, out: list[int], stop: asyncio.Event) -> Non
     while not stop.is_set():
         out.append(system.rss_bytes("intake"))
         await asyncio.sleep(0.5)
-
-
-async def projected_count(system: System, ids: list[str]) -> int:
-    """How many of ``ids`` have a matter view in Redis."""
-    redis = system.redis()
-    try:
-        total = 0
-        for start in range(0, len(ids), 1000):
-            keys = [system.keys.matter(i) for i in ids[start : start + 1000]]
-            total += sum(1 for v in await redis.mget(keys) if v is not None)
-        return total
-    finally:
-        await redis.aclose()
 
 
 async def test_three_times_sustainable_for_60s(system: System) -> None:

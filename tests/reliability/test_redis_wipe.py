@@ -26,7 +26,6 @@ import pytest
 
 from gridhub.auth import Principal, verify_token
 from gridhub.settings import Settings
-from streams.rebuild import marker_key
 from tests.reliability.converge import projection_diff
 from tests.reliability.load import IntakeLoad, read_events, record, tally_tasks
 from tests.reliability.screens import Screen
@@ -43,7 +42,7 @@ async def marker_back(system: System, within: float = 120.0) -> float:
     try:
         while True:
             try:
-                if await redis.exists(marker_key(system.keys)):
+                if await redis.exists(system.keys.projection_marker()):
                     return time.monotonic() - started
             except Exception:  # Redis still coming back
                 pass
@@ -132,7 +131,7 @@ async def test_redis_wiped_under_load(
             diffs, report = await projection_diff(rsettings, redis)
             cli = await asyncio.to_thread(run_cli_rebuild, system)
             diffs_after_cli, _ = await projection_diff(rsettings, redis)
-            marker = orjson.loads(await redis.get(marker_key(system.keys)) or b"{}")
+            marker = orjson.loads(await redis.get(system.keys.projection_marker()) or b"{}")
             queued = await redis.zcard(system.keys.dept_queue("ZJJ"))
         finally:
             await redis.aclose()

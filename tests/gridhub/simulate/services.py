@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from gridhub.kafka_admin import all_topics, ensure_topics
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from tests.dispatch.streams_worker import streams_worker
+from tests.streams.support import stop_worker
 from tests.support.uvicorn_thread import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,13 +73,7 @@ def service(module: str, env: dict[str, str], health: str) -> Iterator[subproces
                 time.sleep(0.2)
             yield proc
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            stop_worker(proc)  # SIGTERM the process group, SIGKILL if it lingers
 
 
 @contextlib.contextmanager
