@@ -119,9 +119,12 @@ async def _lateness(
     return late
 
 
-async def _run(quick: bool, shared: BenchSystem | None) -> list[dict[str, Any]]:
+async def _run(
+    quick: bool, shared: BenchSystem | None, fill: int | None = None
+) -> list[dict[str, Any]]:
+    """The benchmark; ``fill``: open deadlines to put in the index (default by ``quick``)."""
     _phase.reset()
-    fill = 20_000 if quick else 1_000_000
+    fill = fill or (20_000 if quick else 1_000_000)
     matters = 50 if quick else 1500
     kinds = (SIGN_FOR,) if quick else (SIGN_FOR, RESOLVE)
     async with own_or_shared(shared, "alert_lateness") as bench:

@@ -27,7 +27,7 @@ from gridhub.domain.context import Context
 from gridhub.domain.events import Accepted, Event
 from gridhub.domain.events import Warning as WarningEvent
 from gridhub.domain.hotspot import HotspotDetector
-from gridhub.domain.machine import apply, pending_timers
+from gridhub.domain.machine import apply, pending_timers, pending_timers_after
 from gridhub.domain.matter import Matter
 from gridhub.domain.sla import ScheduledWarning
 from gridhub.intake import check_against_city, parse_intake
@@ -130,12 +130,19 @@ class Processor:
         # reused when it is the batch start of the matter's next change.
         self._timers: dict[str, tuple[int, list[ScheduledWarning]]] = {}
 
-    def timers_of(self, state: Matter) -> list[ScheduledWarning]:
-        """``pending_timers(state)``, remembered for the matter's latest version."""
+    def timers_of(
+        self, state: Matter, since: tuple[Matter, list[ScheduledWarning]] | None = None
+    ) -> list[ScheduledWarning]:
+        """``pending_timers(state)``, remembered for the matter's latest version; ``since``:
+        an earlier state of the matter and its timers, to derive them from (see
+        :func:`~gridhub.domain.machine.pending_timers_after`)."""
         found = self._timers.get(state.id)
         if found is not None and found[0] == state.version:
             return found[1]
-        timers = pending_timers(state, self.ctx)
+        if since is None:
+            timers = pending_timers(state, self.ctx)
+        else:
+            timers = pending_timers_after(since[0], since[1], state, self.ctx)
         if len(self._timers) >= TIMER_MEMO:
             self._timers.clear()
         self._timers[state.id] = (state.version, timers)
@@ -354,8 +361,11 @@ class Processor:
             )
         )
         # before's timers first: they are remembered from the change that made that state
-        before_timers = self.timers_of(before) if before is not None else []
-        after_timers = self.timers_of(state)
+        if before is None:
+            before_timers, after_timers = [], self.timers_of(state)
+        else:
+            before_timers = self.timers_of(before)
+            after_timers = self.timers_of(state, (before, before_timers))
         # Only timers the index does not hold yet: those of the batch-start state were
         # scheduled when that state was made (a rebuild re-creates the index from states).
         known = {t.warning_id for t in before_timers}

@@ -332,6 +332,33 @@ def pending_timers(state: Matter | None, ctx: Context) -> list[sla.ScheduledWarn
     return sorted(out, key=lambda w: (w.due_at, w.warning_id))
 
 
+def pending_timers_after(
+    prev: Matter | None,
+    prev_timers: list[sla.ScheduledWarning],
+    state: Matter | None,
+    ctx: Context,
+) -> list[sla.ScheduledWarning]:
+    """``pending_timers(state)``, given ``prev_timers == pending_timers(prev)`` for an earlier
+    state of the same matter: when only warnings fired in between (a timer tick), the earlier
+    list minus the fired ones, without recomputing any schedule."""
+    if (
+        prev is None
+        or state is None
+        or prev.state not in OPEN_STATES
+        or state.state not in OPEN_STATES
+        or not (state.deadlines is prev.deadlines or state.deadlines == prev.deadlines)
+        or not (
+            state.whistle_tasks is prev.whistle_tasks or state.whistle_tasks == prev.whistle_tasks
+        )
+        or state.category != prev.category
+        or state.urgency != prev.urgency
+        or not state.fired_warnings >= prev.fired_warnings
+    ):
+        return pending_timers(state, ctx)
+    fired = state.fired_warnings
+    return [t for t in prev_timers if t.warning_id not in fired]
+
+
 def timer_command(warning: sla.ScheduledWarning, at: datetime) -> DeadlineDue:
     """The command a timer sends when ``warning`` is due."""
     return DeadlineDue(

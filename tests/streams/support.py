@@ -120,6 +120,47 @@ def start_worker(
         )
 
 
+def worker_log_tail(log_name: str, lines: int = 60) -> str:
+    """The last ``lines`` lines of a worker log started by :func:`start_worker` (for the
+    message of a failed assertion: CI keeps only the test's output)."""
+    path = ROOT / ".local" / f"{log_name}.log"
+    if not path.exists():
+        return f"(no log at {path})"
+    text = path.read_text(errors="replace").splitlines()
+    return "\n".join(line[:300] for line in text[-lines:])
+
+
+async def input_progress(settings: Settings) -> str:
+    """Per input partition of the worker: ``topic[p] end/committed`` (for failure messages:
+    it tells a worker that never read its input from one that lost its output)."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from streams.app import app_id
+
+    topics = Topics.from_settings(settings)
+    inputs = [
+        TopicPartition(t, p)
+        for t in (topics.intake, topics.commands)
+        for p in range(settings.topic_partitions)
+    ]
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        ends = await consumer.end_offsets(inputs)
+        done = await admin.list_consumer_group_offsets(app_id(settings), partitions=inputs)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return ", ".join(
+        f"{tp.topic.rsplit('.', 1)[-1]}[{tp.partition}] {ends[tp]}/"
+        f"{done[tp].offset if tp in done else '-'}"
+        for tp in inputs
+    )
+
+
 def stop_worker(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
     """SIGTERM (graceful) or SIGKILL the worker's process group and wait for it."""
     if proc.poll() is not None:

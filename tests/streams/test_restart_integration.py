@@ -25,6 +25,7 @@ from tests.streams.support import (
     collect,
     dept_city,
     drop_topics,
+    input_progress,
     intake_matter,
     intake_record,
     prepare_topics,
@@ -33,6 +34,7 @@ from tests.streams.support import (
     stop_worker,
     wait_for,
     with_city,
+    worker_log_tail,
 )
 
 pytestmark = pytest.mark.integration
@@ -64,7 +66,17 @@ async def test_kill_and_restart_loses_nothing_and_duplicates_no_alert(
 
         tasks = await collect(s, topics.department("ZJJ"), done, within=120)
         firsts = Counter(e.id for e in tasks if e.data["version"] == 1)
-        assert set(firsts) == {f"{i}:1:ZJJ" for i in ids}  # every matter, by its task id
+        missing = {f"{i}:1:ZJJ" for i in ids} - set(firsts)  # every matter, by its task id
+        if missing:
+            events = await collect(s, topics.events, lambda evs: False, within=3)
+            processed = {e.subject for e in events} & {m.split(":")[0] for m in missing}
+            print(f"input end/committed: {await input_progress(s)}")
+            print(f"missing matters with events on {topics.events}: {len(processed)}")
+        assert not missing and len(firsts) == N, (
+            f"{len(missing)} of {N} matters never reached their department "
+            f"(first half: {sum(m.matter_id + ':1:ZJJ' in missing for m in matters[: N // 2])}); "
+            f"worker log tail:\n{worker_log_tail(log)}"
+        )
 
         # every matter's sign_for and resolve deadlines go yellow then red: 4 alerts each
         expected = {
@@ -79,7 +91,11 @@ async def test_kill_and_restart_loses_nothing_and_duplicates_no_alert(
 
         alerts = await collect(s, topics.alerts, all_alerts, within=120, settle=2.0)
         deadline_alerts = [a for a in alerts if a.data["level"] in ("yellow", "red")]
-        assert {a.id for a in deadline_alerts} == expected
+        absent = expected - {a.id for a in deadline_alerts}
+        assert not absent and len({a.id for a in deadline_alerts}) == len(expected), (
+            f"{len(absent)} of {len(expected)} alerts missing, e.g. {sorted(absent)[:5]}; "
+            f"worker log tail:\n{worker_log_tail(log)}"
+        )
         for alert in deadline_alerts:  # an id always means the same alert
             assert alert.data["matter_id"] == alert.id.split(":")[0]
         copies = Counter(a.id for a in deadline_alerts)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from gridhub.domain import commands as c
 from gridhub.domain.events import Event, Rejected, Reopened, event_from_dict
 from gridhub.domain.kpis import Kpis, kpi_deltas
-from gridhub.domain.machine import apply, pending_timers, timer_command
+from gridhub.domain.machine import apply, pending_timers, pending_timers_after, timer_command
 from gridhub.domain.matter import Matter, Owner, State, matter_from_dict
 from gridhub.domain.routing import owner_exists
 
@@ -213,6 +213,7 @@ def test_random_command_sequences_keep_invariants(data: st.DataObject) -> None:
             cmd = build(data.draw(SPECS, label="command"), mid, at, old)
         new, events = apply(old, cmd, CTX)
         check_step(old, cmd, new, events)
+        assert pending_timers_after(old, timers, new, CTX) == pending_timers(new, CTX)
         states[mid] = new
         for e in events:
             event(e.type)
@@ -242,6 +243,7 @@ def test_timer_ticks_are_idempotent(data: st.DataObject) -> None:
         tick = timer_command(w, w.due_at)
         once, events = apply(state, tick, CTX)
         assert events and events[0].type == "warning"
+        assert pending_timers_after(state, timers, once, CTX) == pending_timers(once, CTX)
         twice, again = apply(once, tick, CTX)
         assert again == [] and twice is once
         state = once
