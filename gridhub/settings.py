@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="consumer-group session timeout: how long a dead worker's partitions "
         "wait before another worker takes them (heartbeats every third of it)",
     )
+    streams_stall_seconds: float = Field(
+        15.0,
+        ge=2,
+        le=3600,
+        description="an input partition with records waiting and no progress for this long "
+        "is revived (resumed and sought to its committed offset; see streams/stall.py)",
+    )
     hotspot_threshold: int = Field(
         5, ge=1, description="matters of one category in one grid within the window"
     )

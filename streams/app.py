@@ -54,6 +54,7 @@ from streams.projections import Projector
 from streams.publisher import Publisher
 from streams.rebuild import ProjectionGuard
 from streams.runtime import BatchRuntime
+from streams.stall import StallWatch, revive_stalled
 from streams.tuning import fast_drain, quiet_sensors, tune_gc
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         return app.producer._ensure_producer()  # type: ignore[attr-defined]
 
     publisher = Publisher(producer)
+    watch = StallWatch(after=settings.streams_stall_seconds)
 
     async def send_commands(records: list[KafkaRecord]) -> None:
         await publisher.publish((topics.commands, r.key, r.value, r.headers, None) for r in records)
@@ -211,6 +213,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
 
     @app.on_partitions_revoked.connect
     async def _revoked(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
+        watch.forget()
         if "runtime" in state:
             state["runtime"].forget_partitions()
 
@@ -225,6 +228,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
             async with guard.lock:  # a rebuild of an empty store never interleaves a batch
                 await guard.ensure(locked=True)
                 await handle_batch(rt, events)
+            watch.handled(
+                {(e.message.topic, e.message.partition): e.message.offset for e in events}
+            )
 
     @app.timer(1.0)
     async def watch_projections() -> None:
@@ -232,6 +238,12 @@ def create_app(settings: Settings | None = None) -> faust.App:
         also while no batch arrives (see :mod:`streams.rebuild`)."""
         runtime()
         await state["guard"].ensure()
+
+    @app.timer(max(1.0, settings.streams_stall_seconds / 5))
+    async def watch_inputs() -> None:
+        """Revive an input partition that has records waiting but is not delivered (see
+        :mod:`streams.stall`)."""
+        await revive_stalled(app, watch, (topics.intake, topics.commands))
 
     @app.task
     async def fire_deadlines() -> None:

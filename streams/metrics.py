@@ -22,3 +22,7 @@ CALENDAR_FALLBACK = Gauge(
     "1 for each year whose working days fell back to plain weekends (no holiday data)",
     ["year"],
 )
+STALLS = Counter(
+    "gridhub_streams_stalled_partitions_total",
+    "input partitions found with waiting records and no progress, then revived",
+)
