@@ -87,11 +87,11 @@ class Settings(BaseSettings):
         "wait before another worker takes them (heartbeats every third of it)",
     )
     streams_stall_seconds: float = Field(
-        15.0,
+        10.0,
         ge=2,
         le=3600,
-        description="an input partition with records waiting and no progress for this long "
-        "is revived (resumed and sought to its committed offset; see streams/stall.py)",
+        description="an input partition whose committed offset stays below its log end for "
+        "this long is sought back to that offset (see streams/stall.py)",
     )
     hotspot_threshold: int = Field(
         5, ge=1, description="matters of one category in one grid within the window"

@@ -228,9 +228,6 @@ def create_app(settings: Settings | None = None) -> faust.App:
             async with guard.lock:  # a rebuild of an empty store never interleaves a batch
                 await guard.ensure(locked=True)
                 await handle_batch(rt, events)
-            watch.handled(
-                {(e.message.topic, e.message.partition): e.message.offset for e in events}
-            )
 
     @app.timer(1.0)
     async def watch_projections() -> None:

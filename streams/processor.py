@@ -107,6 +107,8 @@ class BatchResult:
     """What one batch produced; :mod:`streams.app` sends, projects and persists it."""
 
     records: list[tuple[str, KafkaRecord]] = field(default_factory=list)
+    #: alert records: the time-critical output, published before ``records``
+    urgent: list[tuple[str, KafkaRecord]] = field(default_factory=list)
     works: dict[str, MatterWork] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     schedule: dict[int, list[ScheduledWarning]] = field(default_factory=dict)
@@ -276,7 +278,7 @@ class Processor:
                 self._hotspot(event, state, work.partition, step, out, detector_of)
 
     def _alert(self, alert: AlertMessage, field: str, step: Step, out: BatchResult) -> None:
-        out.records.append((self.topics.alerts, messages.alert_record(alert, out.now)))
+        out.urgent.append((self.topics.alerts, messages.alert_record(alert, out.now)))
         out.alerts.append(Alert(alert, field, step.tp, step.offset))
 
     def _hotspot(

@@ -3,7 +3,9 @@
 Order, and why it gives at-least-once outputs with exactly-once effects:
 
 1. :class:`~streams.processor.Processor` computes everything from the batch (no I/O).
-2. In parallel: every output record is handed to the producer in per-partition batches
+   Its alert records go to the producer first: supervisors and hubs wait for those, and
+   they no longer wait for the rest of the batch's outputs to be encoded.
+2. In parallel: every other output record is handed to the producer in per-partition batches
    (:class:`~streams.publisher.Publisher`) and all acks are awaited; the Redis projections
    and the deadline index's changes go in one atomic call (offset-guarded, see
    :mod:`streams.projections`).
@@ -121,10 +123,17 @@ class BatchRuntime:
             topics[r.topic] += 1
         for topic, count in topics.items():
             metrics.RECORDS.labels(topic).inc(count)
-        await asyncio.gather(
+        pending: list[Awaitable[Any]] = [
             self._publish(result.records),
             self.projector.write(result, max_offsets, timers=True),
-        )
+        ]
+        if result.urgent:
+            # The alerts' batches are handed to the producer first and its sender task gets
+            # the loop before the CPU-bound rest; their acks are awaited with the others'.
+            pending.append(asyncio.ensure_future(self._publish(result.urgent)))
+            for _ in range(3):
+                await asyncio.sleep(0)
+        await asyncio.gather(*pending)
         await self._persist(result)
         self._announce(result)
         metrics.BATCH_SIZE.observe(len(records))

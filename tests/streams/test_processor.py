@@ -48,7 +48,7 @@ class Harness:
 
 
 def by_topic(result: BatchResult, topic: str) -> list[CloudEvent]:
-    return [decode(r.value, r.headers) for t, r in result.records if t == topic]
+    return [decode(r.value, r.headers) for t, r in result.urgent + result.records if t == topic]
 
 
 def test_intake_goes_to_the_department_with_its_deadlines(
