@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
@@ -162,7 +162,7 @@ class DeadlineFirer:
         send: Callable[[list[KafkaRecord]], Awaitable[None]],
         partitions: Callable[[], set[int]],
         encode: Callable[[Command], KafkaRecord],
-        tick_seconds: float = 0.1,
+        tick_seconds: float = 0.05,
         batch: int = 2000,
     ) -> None:
         self._index = index
@@ -172,37 +172,48 @@ class DeadlineFirer:
         self._tick = tick_seconds
         self._batch = batch
 
-    async def fire_partition(self, partition: int) -> int:
-        """Claim, send and ack one batch of ``partition``; returns how many were fired."""
+    async def fire(self, partitions: Iterable[int]) -> dict[int, int]:
+        """Claim the due warnings of ``partitions``, send all their commands in one publish
+        (a wave of warnings falling due together reaches the worker together, in one batch)
+        and ack them; returns how many were claimed per partition."""
         now = time.time()
-        claimed = await self._index.claim_due(partition, now, self._batch)
-        if not claimed:
-            return 0
+        parts = sorted(partitions)
+        claims = await asyncio.gather(*(self._index.claim_due(p, now, self._batch) for p in parts))
         at = datetime.fromtimestamp(now, UTC)
-        records, ids = [], []
-        for wid, due in claimed:
-            try:
-                records.append(self._encode(due_command(wid, at)))
-            except ValueError:
-                log.error("dropping malformed deadline entry %r in partition %d", wid, partition)
-            ids.append(wid)
-            if due is None:
-                REFIRED.inc()
-            else:
-                CLAIM_LAG.observe(max(0.0, now - due))
+        records = []
+        for partition, claimed in zip(parts, claims, strict=True):
+            for wid, due in claimed:
+                try:
+                    records.append(self._encode(due_command(wid, at)))
+                except ValueError:
+                    log.error(
+                        "dropping malformed deadline entry %r in partition %d", wid, partition
+                    )
+                if due is None:
+                    REFIRED.inc()
+                else:
+                    CLAIM_LAG.observe(max(0.0, now - due))
         if records:
             await self._send(records)
-        await self._index.ack(partition, ids)
+        await asyncio.gather(
+            *(
+                self._index.ack(p, [wid for wid, _ in claimed])
+                for p, claimed in zip(parts, claims, strict=True)
+                if claimed
+            )
+        )
         FIRED.inc(len(records))
-        return len(claimed)
+        return {p: len(claimed) for p, claimed in zip(parts, claims, strict=True)}
+
+    async def fire_partition(self, partition: int) -> int:
+        """:meth:`fire` for one partition; returns how many were claimed."""
+        return (await self.fire([partition]))[partition]
 
     async def run(self) -> None:
         """Fire due deadlines until cancelled; a full batch is drained without waiting."""
         while True:
             try:
-                counts = await asyncio.gather(
-                    *(self.fire_partition(p) for p in sorted(self._partitions()))
-                )
+                counts = (await self.fire(self._partitions())).values()
             except asyncio.CancelledError:
                 raise
             except Exception:  # Kafka or Redis hiccup: the claims' leases make it safe to retry
