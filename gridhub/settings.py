@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         "wait before another worker takes them (heartbeats every third of it)",
     )
     streams_stall_seconds: float = Field(
-        10.0,
+        5.0,
         ge=2,
         le=3600,
         description="an input partition whose committed offset stays below its log end for "

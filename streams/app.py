@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -227,7 +228,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
             guard: ProjectionGuard = state["guard"]
             async with guard.lock:  # a rebuild of an empty store never interleaves a batch
                 await guard.ensure(locked=True)
-                await handle_batch(rt, events)
+                state["batch_started"] = time.monotonic()
+                try:
+                    await handle_batch(rt, events)
+                finally:
+                    state["batch_started"] = None
 
     @app.timer(1.0)
     async def watch_projections() -> None:
@@ -240,7 +245,12 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def watch_inputs() -> None:
         """Revive an input partition that has records waiting but is not delivered (see
         :mod:`streams.stall`)."""
-        await revive_stalled(app, watch, (topics.intake, topics.commands))
+
+        def in_long_batch() -> bool:  # nothing is committed until it ends
+            started = state.get("batch_started")
+            return started is not None and time.monotonic() - started > 1.0
+
+        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch)
 
     @app.task
     async def fire_deadlines() -> None:

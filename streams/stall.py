@@ -4,20 +4,24 @@ Seen on the 2-core development machine and in CI (``tests/streams/test_restart_i
 a few runs in twenty): after a worker was killed and restarted, some records of
 ``matters.intake`` never reached the agent although later records of the same partitions
 did. Faust then treats the offsets it skipped as a gap, except the first one, so the
-partition's committed offset stays at that record for good; nothing is logged (Faust only
-warns about a partition that stopped after ``stream_processing_timeout``, 300 s, and does
-nothing about it), and the skipped matters are never processed.
+partition's committed offset stays at that record for good. The logs point at Faust's
+recovery, which resumes the stream partitions and only then seeks them to their committed
+offsets: a fetch that lands in between is processed, and the seek then moves the
+consumer's positions back under it. Nothing is logged (Faust only warns about a partition
+that stopped after ``stream_processing_timeout``, 300 s, and does nothing about it), and the
+skipped matters are never processed.
 
 :class:`StallWatch` is the pure part: now and then it is given each input partition's log
 end and committed offset, and it names the partitions that have records past their
 committed offset while that offset has not moved for ``after`` seconds (a worker commits
-every second). The worker (:func:`revive_stalled`, called from :func:`streams.app.create_app`)
-logs what the consumer holds for such a partition, makes sure it is active and seeks it
-back to its committed offset: everything from there is delivered again. Records past that
+every second; a batch longer than a second restarts the clocks). The worker
+(:func:`revive_stalled`, called from :func:`streams.app.create_app`) logs what the consumer
+holds for such a partition, makes sure it is active and seeks it back to its committed
+offset: everything from there is delivered again. Records past that
 offset that were already processed are applied again, as after a crash (their outputs
 carry the same ids, the projections skip offsets already written, see :mod:`streams.app`).
 
-    watch = StallWatch(after=10.0)
+    watch = StallWatch(after=5.0)
     stuck = watch.stalled(now, ends={tp: 94, ...}, committed={tp: 43, ...})
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +70,17 @@ class StallWatch:
         return out
 
 
-async def revive_stalled(app: Any, watch: StallWatch, topics: Sequence[str]) -> list[Any]:
+async def revive_stalled(
+    app: Any, watch: StallWatch, topics: Sequence[str], busy: Callable[[], bool]
+) -> list[Any]:
     """One check of the worker's input partitions of ``topics`` (call every few seconds):
     each stalled one is logged with what the consumer holds for it, made active and sought
-    back to its committed offset. Returns the partitions revived."""
+    back to its committed offset. ``busy``: whether a long batch is being handled (it
+    commits nothing until it ends, so the clocks start again). Returns the partitions
+    revived."""
+    if busy():
+        watch.forget()
+        return []
     if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
         return []
     consumer = app.consumer
