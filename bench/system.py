@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -31,7 +30,7 @@ from pathlib import Path
 from bench.support import LOGS, cleanup, create_topics, fresh_settings, mark_store_complete
 from gridhub.keys import RedisKeys
 from gridhub.settings import DEFAULT_CITY_FILE, Settings
-from tests.streams.support import intake_matter, intake_record, publish
+from tests.streams.support import city_with_category, intake_matter, intake_record, publish
 from tests.support.system import System
 
 FAST_CATEGORY = "BENCH-FAST"
@@ -42,21 +41,16 @@ GRID = "T01-V001-G001"
 
 def bench_city(folder: Path) -> Path:
     """The reference city plus :data:`FAST_CATEGORY`, written to ``folder``."""
-    data = json.loads(DEFAULT_CITY_FILE.read_text(encoding="utf-8"))
-    data["categories"].append(
-        {
-            "code": FAST_CATEGORY,
-            "name_zh": "基准测试快速事项",
-            "name_en": "Benchmark fast matter",
-            "group": "other",
-            "default_tier": "village",
-            "departments": ["ZJJ", "GAJ"],
-            "sla": {"normal": FAST_SLA, "urgent": FAST_SLA},
-        }
-    )
-    path = folder / "city_bench.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return path
+    category = {
+        "code": FAST_CATEGORY,
+        "name_zh": "基准测试快速事项",
+        "name_en": "Benchmark fast matter",
+        "group": "other",
+        "default_tier": "village",
+        "departments": ["ZJJ", "GAJ"],
+        "sla": {"normal": FAST_SLA, "urgent": FAST_SLA},
+    }
+    return city_with_category(DEFAULT_CITY_FILE, folder / "city_bench.json", category)
 
 
 #: --quick: the consumer group session timeout of the stream worker (the setting

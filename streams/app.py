@@ -241,15 +241,14 @@ def create_app(settings: Settings | None = None) -> faust.App:
         runtime()
         await state["guard"].ensure()
 
+    def in_long_batch() -> bool:  # nothing is committed until it ends
+        started = state.get("batch_started")
+        return started is not None and time.monotonic() - started > 1.0
+
     @app.timer(max(1.0, settings.streams_stall_seconds / 5))
     async def watch_inputs() -> None:
-        """Revive an input partition that has records waiting but is not delivered (see
-        :mod:`streams.stall`)."""
-
-        def in_long_batch() -> bool:  # nothing is committed until it ends
-            started = state.get("batch_started")
-            return started is not None and time.monotonic() - started > 1.0
-
+        """Seek back an input partition whose committed offset is stuck below its log end
+        (see :mod:`streams.stall`)."""
         await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch)
 
     @app.task

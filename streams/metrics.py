@@ -24,5 +24,5 @@ CALENDAR_FALLBACK = Gauge(
 )
 STALLS = Counter(
     "gridhub_streams_stalled_partitions_total",
-    "input partitions found with waiting records and no progress, then revived",
+    "input partitions whose committed offset stayed below the log end, sought back to it",
 )

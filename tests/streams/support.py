@@ -42,24 +42,28 @@ VILLAGE_ACTOR = Actor(user_id="v1", role="village_hub", scope_kind="village", sc
 GRID = "T01-V001-G001"  # in village T01-V001, township T01
 
 
-def dept_city(folder: Path, sla: dict[str, str] | None = None) -> Path:
-    """The fast test city plus ``TEST-DEPT``: department tier (ZJJ owner, GAJ co-handles)."""
-    data = json.loads(FAST_CITY.read_text(encoding="utf-8"))
-    times = sla or {"sign_for": "2h", "resolve": "5wd", "report_in": "1wd"}
-    data["categories"].append(
-        {
-            "code": "TEST-DEPT",
-            "name_zh": "测试部门事项",
-            "name_en": "Test department matter",
-            "group": "other",
-            "default_tier": "department",
-            "departments": ["ZJJ", "GAJ"],
-            "sla": {"normal": times, "urgent": times},
-        }
-    )
-    path = folder / "city_dept.json"
+def city_with_category(base: Path, path: Path, category: dict[str, Any]) -> Path:
+    """The city of ``base`` plus one ``category`` (a city-file category entry), written to
+    ``path``."""
+    data = json.loads(base.read_text(encoding="utf-8"))
+    data["categories"].append(category)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def dept_city(folder: Path, sla: dict[str, str] | None = None) -> Path:
+    """The fast test city plus ``TEST-DEPT``: department tier (ZJJ owner, GAJ co-handles)."""
+    times = sla or {"sign_for": "2h", "resolve": "5wd", "report_in": "1wd"}
+    category = {
+        "code": "TEST-DEPT",
+        "name_zh": "测试部门事项",
+        "name_en": "Test department matter",
+        "group": "other",
+        "default_tier": "department",
+        "departments": ["ZJJ", "GAJ"],
+        "sla": {"normal": times, "urgent": times},
+    }
+    return city_with_category(FAST_CITY, folder / "city_dept.json", category)
 
 
 def with_city(settings: Settings, city_file: Path) -> Settings:
