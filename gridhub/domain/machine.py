@@ -21,7 +21,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,7 +29,6 @@ from gridhub.domain import events as ev
 from gridhub.domain import oversight as ov
 from gridhub.domain import sla
 from gridhub.domain import transitions as tr
-from gridhub.domain.calendar import WorkCalendar
 from gridhub.domain.commands import (
     SYSTEM,
     Accept,
@@ -41,7 +39,6 @@ from gridhub.domain.commands import (
     Reopen,
 )
 from gridhub.domain.context import Context, Emitter
-from gridhub.domain.hierarchy import DurationUnit
 from gridhub.domain.matter import OPEN_STATES, Deadline, Matter, Owner, State, evolve
 from gridhub.domain.permissions import check
 from gridhub.domain.routing import co_handlers_for, route
@@ -231,9 +228,8 @@ def _deadline_due(m: Matter, c: DeadlineDue, ctx: Context) -> Result:
     deadline = _running(m, c.kind)
     if deadline is None or deadline.generation != c.generation:
         return m, []  # stale: the deadline was met, moved or cleared
-    schedule = _warnings_of(m, c.kind, deadline, ctx)
-    warning = next((w for w in schedule if w.warning_id == c.warning_id), None)
-    if warning is None or warning.level != c.level:
+    warning = _warning_of(m, c.kind, deadline, c.level, ctx)
+    if warning is None or warning.warning_id != c.warning_id:
         return m, []
     step = sla.escalation_step(warning.level)
     new = evolve(
@@ -270,66 +266,67 @@ def _deadline_due(m: Matter, c: DeadlineDue, ctx: Context) -> Result:
     return new, _stamp(new, c, em)
 
 
-def _warnings_of(
-    m: Matter, kind: str, deadline: Deadline, ctx: Context
-) -> list[sla.ScheduledWarning]:
-    unit = sla.clock_unit(ctx.city.categories.get(m.category), m.urgency, kind)
-    return list(
-        _schedule(
-            m.id,
-            kind,
-            deadline.generation,
-            deadline.started_at,
-            deadline.due_at,
-            ctx.policy,
-            ctx.calendar,
-            sla.runs_round_the_clock(m.urgency),
-            unit,
-        )
+def _warning_of(
+    m: Matter, kind: str, deadline: Deadline, level: str, ctx: Context
+) -> sla.ScheduledWarning | None:
+    """One warning of a running deadline (None for a level the policy does not have)."""
+    return sla.warning_at(
+        m.id,
+        kind,
+        deadline.generation,
+        level,
+        deadline.started_at,
+        deadline.due_at,
+        ctx.policy,
+        ctx.calendar,
+        sla.runs_round_the_clock(m.urgency),
+        unit=sla.clock_unit(ctx.city.categories.get(m.category), m.urgency, kind),
     )
 
 
-@functools.lru_cache(maxsize=32_768)
-def _schedule(
-    matter_id: str,
-    kind: str,
-    generation: int,
-    start: datetime,
-    due: datetime,
-    policy: sla.WarningPolicy,
-    calendar: WorkCalendar,
-    round_the_clock: bool,
-    unit: DurationUnit,
-) -> tuple[sla.ScheduledWarning, ...]:
-    """:func:`sla.warning_times`, remembered: a stream worker asks for one deadline's schedule
-    when it starts, for each of its ticks and twice per change of the matter (before and
-    after); the answer depends only on these arguments (the calendar's data never changes
-    in a process, and a fallback year is recorded the first time it is consulted)."""
-    return tuple(
-        sla.warning_times(
-            matter_id, kind, generation, start, due, policy, calendar, round_the_clock, unit=unit
-        )
-    )
+def _next_of(m: Matter, kind: str, deadline: Deadline, ctx: Context) -> list[sla.ScheduledWarning]:
+    """The timers of one running deadline: its yellow and red until they fire, then the
+    next escalation step (each step is scheduled when the one before it has fired)."""
+    out: list[sla.ScheduledWarning] = []
+    fired = m.fired_warnings
+    for level in sla.warning_levels(ctx.policy):
+        if f"{m.id}:{kind}:{deadline.generation}:{level}" in fired:
+            continue
+        w = _warning_of(m, kind, deadline, level, ctx)
+        if w is not None:
+            out.append(w)
+        if level != "yellow":
+            break
+    return out
+
+
+def _by_due(w: sla.ScheduledWarning) -> tuple[datetime, str]:
+    return w.due_at, w.warning_id
 
 
 def pending_timers(state: Matter | None, ctx: Context) -> list[sla.ScheduledWarning]:
-    """Warnings still to fire for ``state``, earliest first: schedule these after each apply.
+    """The timers to hold for ``state``, earliest first: schedule these after each apply.
+
+    Per running deadline: its yellow and red warnings not fired yet, or, once both fired,
+    its next escalation step only. A step is computed and scheduled when the warning before
+    it fires, so an open matter keeps at most two timers per deadline in the index (instead
+    of the whole ladder) and accepting a matter computes no escalation times.
 
     Timers of earlier generations or of deadlines no longer running may be dropped: a tick
     for them is ignored anyway.
     """
     if state is None or state.state not in OPEN_STATES:
         return []
-    kinds = [*state.deadlines, *(sla.report_in_kind(d) for d in state.whistle_tasks)]
     out: list[sla.ScheduledWarning] = []
-    for kind in kinds:
+    for kind in state.deadlines:
+        out += _next_of(state, kind, state.deadlines[kind], ctx)
+    for department in state.whistle_tasks:
+        kind = sla.report_in_kind(department)
         deadline = _running(state, kind)
-        if deadline is None:
-            continue
-        for w in _warnings_of(state, kind, deadline, ctx):
-            if w.warning_id not in state.fired_warnings:
-                out.append(w)
-    return sorted(out, key=lambda w: (w.due_at, w.warning_id))
+        if deadline is not None:
+            out += _next_of(state, kind, deadline, ctx)
+    out.sort(key=_by_due)
+    return out
 
 
 def pending_timers_after(
@@ -340,7 +337,8 @@ def pending_timers_after(
 ) -> list[sla.ScheduledWarning]:
     """``pending_timers(state)``, given ``prev_timers == pending_timers(prev)`` for an earlier
     state of the same matter: when only warnings fired in between (a timer tick), the earlier
-    list minus the fired ones, without recomputing any schedule."""
+    list minus the fired ones plus their deadlines' next steps, recomputing no other
+    deadline's timers."""
     if (
         prev is None
         or state is None
@@ -356,7 +354,16 @@ def pending_timers_after(
     ):
         return pending_timers(state, ctx)
     fired = state.fired_warnings
-    return [t for t in prev_timers if t.warning_id not in fired]
+    if fired is prev.fired_warnings:
+        return list(prev_timers)
+    kinds = {sla.parse_warning_id(w)[1] for w in fired - prev.fired_warnings}
+    out = [t for t in prev_timers if t.kind not in kinds]
+    for kind in kinds:
+        deadline = _running(state, kind)
+        if deadline is not None:
+            out += _next_of(state, kind, deadline, ctx)
+    out.sort(key=_by_due)
+    return out
 
 
 def timer_command(warning: sla.ScheduledWarning, at: datetime) -> DeadlineDue:

@@ -8,16 +8,18 @@ except for round-the-clock urgencies (:func:`runs_round_the_clock`: ``"urgent"``
 every working day counts as one calendar day and the escalation ladder runs in calendar
 days too.
 
-Warnings of one deadline: ``yellow`` when ``yellow_share`` of its time has elapsed (working
-time for working-day clocks, so their yellow never lands on a Sunday; wall time for s/m/h/d
-clocks, so a 2 h sign-for taken on a Sunday warns after 96 minutes), ``red`` at the deadline,
-then ``escalate_1..n`` on the ladder, each step a number of working days after the deadline.
+Warnings of one deadline (all: :func:`warning_times`; one: :func:`warning_at`): ``yellow``
+when ``yellow_share`` of its time has elapsed (working time for working-day clocks, so their
+yellow never lands on a Sunday; wall time for s/m/h/d clocks, so a 2 h sign-for taken on a
+Sunday warns after 96 minutes), ``red`` at the deadline, then ``escalate_1..n`` on the
+ladder, each step a number of working days after the deadline.
 Each warning has a deterministic id ``"{matter_id}:{kind}:{generation}:{level}"``; a
 deadline's generation goes up whenever it is moved, so timers of an old generation are stale.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,6 +145,46 @@ def escalation_step(level: str) -> int:
     return 0
 
 
+@functools.cache
+def warning_levels(policy: WarningPolicy) -> tuple[str, ...]:
+    """The levels of one deadline's warnings, in time order: yellow, red, escalate_1..n."""
+    return ("yellow", "red", *(f"escalate_{k}" for k in range(1, len(policy.ladder) + 1)))
+
+
+def warning_at(
+    matter_id: str,
+    kind: str,
+    generation: int,
+    level: str,
+    start: datetime,
+    due: datetime,
+    policy: WarningPolicy,
+    calendar: WorkCalendar,
+    round_the_clock: bool = False,
+    *,
+    unit: DurationUnit = "wd",
+) -> ScheduledWarning | None:
+    """The warning ``level`` (one of :func:`warning_levels`) of the deadline running from
+    ``start`` to ``due``, or None for a level the policy does not have; the rules are those
+    of :func:`warning_times`, and only this level's instant is computed."""
+    if level == "red":
+        return _warning(matter_id, kind, generation, level, due, policy.red_target)
+    if level == "yellow":
+        if round_the_clock or unit != "wd":
+            yellow = start + (due - start) * policy.yellow_share
+        else:
+            total = calendar.working_seconds_between(start, due)
+            yellow = calendar.add_working_seconds(start, total * policy.yellow_share)
+            yellow = min(max(yellow, start), due)
+        return _warning(matter_id, kind, generation, level, yellow, policy.yellow_target)
+    step = escalation_step(level)
+    if not 1 <= step <= len(policy.ladder):
+        return None
+    days, target = policy.ladder[step - 1]
+    at = due + timedelta(days=days) if round_the_clock else calendar.add_working_days(due, days)
+    return _warning(matter_id, kind, generation, level, at, target)
+
+
 def warning_times(
     matter_id: str,
     kind: str,
@@ -163,26 +205,29 @@ def warning_times(
     is ``policy.ladder[k-1][0]`` working days after ``due`` (calendar days when
     ``round_the_clock``).
     """
-    if round_the_clock or unit != "wd":
-        yellow = start + (due - start) * policy.yellow_share
-    else:
-        total = calendar.working_seconds_between(start, due)
-        yellow = calendar.add_working_seconds(start, total * policy.yellow_share)
-        yellow = min(max(yellow, start), due)
-    out = [
-        _warning(matter_id, kind, generation, "yellow", yellow, policy.yellow_target),
-        _warning(matter_id, kind, generation, "red", due, policy.red_target),
-    ]
-    for step, (days, target) in enumerate(policy.ladder, start=1):
-        at = due + timedelta(days=days) if round_the_clock else calendar.add_working_days(due, days)
-        out.append(_warning(matter_id, kind, generation, f"escalate_{step}", at, target))
+    out = []
+    for level in warning_levels(policy):
+        w = warning_at(
+            matter_id,
+            kind,
+            generation,
+            level,
+            start,
+            due,
+            policy,
+            calendar,
+            round_the_clock,
+            unit=unit,
+        )
+        assert w is not None
+        out.append(w)
     return out
 
 
 def _warning(
     matter_id: str, kind: str, generation: int, level: str, due_at: datetime, target: str
 ) -> ScheduledWarning:
-    # The frozen __init__ costs one object.__setattr__ per field; ten of these are built
+    # The frozen __init__ costs one object.__setattr__ per field; several of these are built
     # per matter and batch, so the instance dict is filled directly (same object).
     w = object.__new__(ScheduledWarning)
     w.__dict__.update(

@@ -17,7 +17,12 @@ from gridhub.domain.commands import (
 )
 from gridhub.domain.machine import apply, pending_timers, timer_command
 from gridhub.domain.matter import Matter
-from gridhub.domain.sla import ScheduledWarning
+from gridhub.domain.sla import (
+    ScheduledWarning,
+    clock_unit,
+    runs_round_the_clock,
+    warning_times,
+)
 
 from .support import CTX, OPERATOR, SUPERVISOR, T0, accept, dept, later, ok, township, village
 
@@ -37,12 +42,41 @@ def test_pending_timers_of_a_new_matter() -> None:
     m = fast()
     timers = pending_timers(m, CTX)
     assert {(w.kind, w.level) for w in timers} >= {("sign_for", "yellow"), ("resolve", "red")}
-    assert len(timers) == 10  # 2 deadlines × (yellow, red, 3 ladder steps)
+    assert len(timers) == 4  # 2 deadlines × (yellow, red); ladder steps come one at a time
     assert timers == sorted(timers, key=lambda w: (w.due_at, w.warning_id))
     sign_yellow = find(m, "sign_for", "yellow")
     assert sign_yellow.due_at == T0 + timedelta(seconds=1.6)
     assert find(m, "resolve", "red").due_at == T0 + timedelta(seconds=10)
     assert sign_yellow.warning_id == "M1:sign_for:1:yellow"
+
+
+def test_ladder_steps_are_scheduled_one_at_a_time_after_red() -> None:
+    m = fast()
+    ladder = [w for w in warning_times_of(m, "resolve") if w.level.startswith("escalate_")]
+    assert [w.level for w in ladder] == ["escalate_1", "escalate_2", "escalate_3"]
+    for w in (find(m, "resolve", "yellow"), find(m, "resolve", "red")):
+        m, _ = ok(m, timer_command(w, w.due_at))
+    for step in ladder:
+        resolve = [t for t in pending_timers(m, CTX) if t.kind == "resolve"]
+        assert resolve == [step]  # the same instant as in the whole schedule
+        m, events = ok(m, timer_command(step, step.due_at))
+        assert isinstance(events[0], ev.Warning) and events[0].level == step.level
+    assert [t for t in pending_timers(m, CTX) if t.kind == "resolve"] == []
+
+
+def warning_times_of(m: Matter, kind: str) -> list[ScheduledWarning]:
+    deadline = m.deadlines[kind]
+    return warning_times(
+        m.id,
+        kind,
+        deadline.generation,
+        deadline.started_at,
+        deadline.due_at,
+        CTX.policy,
+        CTX.calendar,
+        runs_round_the_clock(m.urgency),
+        unit=clock_unit(CTX.city.categories[m.category], m.urgency, kind),
+    )
 
 
 def test_yellow_on_village_tier_raises_grid_alert_and_fires_once() -> None:
@@ -193,7 +227,8 @@ def test_urgent_matter_timers_run_round_the_clock() -> None:
     start = T0.replace(year=2025, month=10, day=2)
     m, _ = ok(None, accept(urgency="urgent", at=start))
     assert m.deadlines["resolve"].due_at == start + timedelta(days=1)
-    assert find(m, "resolve", "escalate_1").due_at == start + timedelta(days=2)
+    escalate_1 = next(w for w in warning_times_of(m, "resolve") if w.level == "escalate_1")
+    assert escalate_1.due_at == start + timedelta(days=2)
 
 
 def test_timer_command_fields() -> None:
