@@ -9,7 +9,10 @@ two of the same app id by default, which share the 4 partitions: the scaling mod
 ``--quick`` one: in a quick run of every benchmark, the shared system's, see
 :mod:`bench.system`), and measures sustained matters/s from the first department record to
 the last one (worker start-up excluded). In the same run a raw aiokafka loop (consume →
-orjson parse → produce) over the same records gives the baseline; the ratio is printed.
+orjson parse → produce) over the same records gives the baseline; the ratio is printed. A
+second baseline, the output floor (:mod:`bench.output_floor`), writes the outputs the worker
+writes for the first 20,000 of them (records and projection calls made beforehand) and does
+nothing else: what the required outputs alone cost here.
 Both also report CPU µs per record (the workers' user+system time over the measured
 window, from /proc): on a machine shared with other runs wall-clock rates swing, CPU per
 record much less. Topics and keys are deleted afterwards. ``main(quick)`` returns entries
@@ -33,6 +36,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.output_floor import measure_floor
 from bench.support import (
     LOGS,
     ROOT,
@@ -54,6 +58,8 @@ from gridhub.topics import Topics
 TARGET = 5000.0
 _phase = Phases("pipeline")
 TARGET_SHARE = 0.25
+#: Matters the output floor runs over (it prepares their outputs in-process first).
+FLOOR_MATTERS = 20_000
 
 
 def _records(
@@ -260,6 +266,8 @@ async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[di
         _phase("worker done")
         raw, raw_cpu = await _measure_raw(settings, topics.intake, raw_sink, n)
         _phase("raw loop done")
+        floor, floor_cpu, floor_redis = await measure_floor(settings, records[:FLOOR_MATTERS])
+        _phase("output floor done")
     finally:
         if shared is None:
             await cleanup(settings)
@@ -284,6 +292,24 @@ async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[di
             "value": round(ratio, 3),
             "unit": "ratio",
             "target": TARGET_SHARE,
+        },
+        {
+            "name": "output floor: the same output records and projection calls, no work",
+            "value": round(floor),
+            "unit": "matters/s (one process)",
+            "target": None,
+        },
+        {
+            "name": "pipeline / output floor ratio",
+            "value": round(pipeline / floor, 3) if floor else 0.0,
+            "unit": "ratio",
+            "target": None,
+        },
+        {
+            "name": "output floor CPU per matter: its process / the Redis server",
+            "value": round(floor_cpu),
+            "unit": f"µs (Redis server {floor_redis:,.0f} µs)",
+            "target": None,
         },
         {
             "name": "worker CPU per matter (all workers)",

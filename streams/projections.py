@@ -167,6 +167,22 @@ class Projector:
         """Project ``result``; ``max_offsets`` = the highest input offset per tp of the batch;
         ``timers``: also apply ``result.schedule`` / ``result.cancel`` to the deadline index."""
         applied = await self.applied_offsets(max_offsets)
+        await self.apply(self.plan(result, max_offsets, applied, timers))
+
+    async def apply(self, plan: list[bytes]) -> None:
+        """Run one :meth:`plan` (one atomic script call)."""
+        await self._apply(keys=[], args=plan)
+
+    def plan(
+        self,
+        result: BatchResult,
+        max_offsets: dict[str, int],
+        applied: dict[str, int],
+        timers: bool = False,
+    ) -> list[bytes]:
+        """The script arguments that project ``result`` (no I/O): :meth:`write` without
+        reading ``applied`` (the offsets already projected, :meth:`applied_offsets`) and
+        without running them (:meth:`apply`)."""
         k = self.keys
         # KPI deltas per (slices, day, counter): matters of one unit and category share their
         # slices, so keys are formatted once per distinct slice set rather than per event.
@@ -250,7 +266,7 @@ class Projector:
             "results": results,
             "offsets": offsets,
         }
-        await self._apply(keys=[], args=[orjson.dumps(ops), *blobs])
+        return [orjson.dumps(ops), *blobs]
 
     def _increments(
         self, kpis: Counter[tuple[tuple[tuple[str, str], ...], str, str]]
