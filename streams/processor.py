@@ -158,13 +158,29 @@ class Processor:
     ) -> BatchResult:
         """Apply ``records`` in order; ``state_of`` reads a matter's stored state and
         ``detector_of`` a partition's hotspot detector (mutated in place)."""
+        out = self.apply_records(records, state_of, detector_of)
+        self.finish(out)
+        return out
+
+    def apply_records(
+        self,
+        records: Sequence[InRecord],
+        state_of: Callable[[str], Matter | None],
+        detector_of: Callable[[int], HotspotDetector],
+    ) -> BatchResult:
+        """The first half of :meth:`process`: every record applied, its events, alerts
+        (``urgent``, complete here), dead letters and command results; then :meth:`finish`
+        adds each changed matter's view, tasks, wallboard delta and timers."""
         out = BatchResult()
         for record in records:
             self._one(record, out, state_of, detector_of)
+        return out
+
+    def finish(self, out: BatchResult) -> None:
+        """The second half of :meth:`process` (see :meth:`apply_records`)."""
         for work in out.works.values():
             if work.changed:
                 self._finish(work, out)
-        return out
 
     # --- one record ------------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 Order, and why it gives at-least-once outputs with exactly-once effects:
 
-1. :class:`~streams.processor.Processor` computes everything from the batch (no I/O).
-   Its alert records go to the producer first: supervisors and hubs wait for those, and
-   they no longer wait for the rest of the batch's outputs to be encoded.
+1. :class:`~streams.processor.Processor` computes everything from the batch (no I/O), in
+   two halves. Alert records are complete after the first (the records applied): they go
+   to the producer then, since supervisors and hubs wait for those, and do not wait for
+   the second half (views, tasks, deltas, timers) nor for the other outputs' encoding.
 2. In parallel: every other output record is handed to the producer in per-partition batches
    (:class:`~streams.publisher.Publisher`) and all acks are awaited; the Redis projections
    and the deadline index's changes go in one atomic call (offset-guarded, see
@@ -113,7 +114,16 @@ class BatchRuntime:
     async def handle(self, records: Sequence[InRecord]) -> BatchResult:
         """Process, publish, project and persist one batch."""
         started = time.perf_counter()
-        result = self.processor.process(records, self.state_of, self.detector_of)
+        result = self.processor.apply_records(records, self.state_of, self.detector_of)
+        urgent = None
+        if result.urgent:
+            # The alerts are complete once the records are applied: they are handed to the
+            # producer, and its sender task gets the loop, before the CPU-bound rest (views,
+            # tasks, deltas, timers); their acks are awaited with the others'.
+            urgent = asyncio.ensure_future(self._publish(result.urgent))
+            for _ in range(3):
+                await asyncio.sleep(0)
+        self.processor.finish(result)
         max_offsets: dict[str, int] = {}
         topics: Counter[str] = Counter()
         for r in records:
@@ -127,12 +137,8 @@ class BatchRuntime:
             self._publish(result.records),
             self.projector.write(result, max_offsets, timers=True),
         ]
-        if result.urgent:
-            # The alerts' batches are handed to the producer first and its sender task gets
-            # the loop before the CPU-bound rest; their acks are awaited with the others'.
-            pending.append(asyncio.ensure_future(self._publish(result.urgent)))
-            for _ in range(3):
-                await asyncio.sleep(0)
+        if urgent is not None:
+            pending.append(urgent)
         await asyncio.gather(*pending)
         await self._persist(result)
         self._announce(result)
