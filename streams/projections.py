@@ -23,7 +23,9 @@ the JSON of every write of the batch. A MULTI/EXEC of the same writes cost ~100�
 worker CPU per matter in redis-py (one packed command and two parsed replies, QUEUED and
 the result, per write, in pure Python) plus ~40–60 µs for the deadline index's ZADD;
 building the lists and one ``orjson.dumps`` costs a fraction of that. With ``timers=True``
-the batch's deadline-index changes go in the same call.
+the batch's deadline-index changes go in the same call (a rebuild, a benchmark);
+:meth:`Projector.write_timers` makes them alone (the worker, once the batch's outputs are
+acknowledged: see :mod:`streams.runtime`).
 """
 
 from __future__ import annotations
@@ -232,12 +234,7 @@ class Projector:
             alerts.append((member, repr(due), hkey, alert.field))
         prune = [p for w in result.works.values() if w.changed and (p := self._prune(w))]
         if timers:
-            for partition, scheduled in result.schedule.items():
-                key = k.deadlines(partition)
-                for t in scheduled:
-                    adds.setdefault(key, {})[t.warning_id] = t.due_at.timestamp()
-            for partition, ids in result.cancel.items():
-                removes.setdefault(k.deadlines(partition), []).extend(ids)
+            self._timers(result, adds, removes)
         results = [
             (key, codec.dumps(command_result).decode(), self.result_ttl)
             for tp, offset, command_result in result.results
@@ -250,23 +247,57 @@ class Projector:
             if o > applied.get(tp, -1)
             for x in (tp, o)
         ]
-        ops: dict[str, Any] = {
-            "warnings": k.warnings(),
-            "offsets_key": k.streams_offsets(),
-            "push": push,
-            "alerts": alerts,
-            "prune": prune,
-            "incr": self._increments(kpis),
-            "set": views,
+        ops = self._ops(adds, removes)
+        ops.update(
+            push=push,
+            alerts=alerts,
+            prune=prune,
+            incr=self._increments(kpis),
+            set=views,
+            results=results,
+            offsets=offsets,
+        )
+        return [orjson.dumps(ops), *blobs]
+
+    async def write_timers(self, result: BatchResult) -> None:
+        """Apply ``result.schedule`` / ``result.cancel`` to the deadline index (one call)."""
+        adds: dict[str, dict[str, float]] = {}
+        removes: dict[str, list[str]] = {}
+        self._timers(result, adds, removes)
+        if adds or removes:
+            await self.apply([orjson.dumps(self._ops(adds, removes))])
+
+    def _timers(
+        self, result: BatchResult, adds: dict[str, dict[str, float]], removes: dict[str, list[str]]
+    ) -> None:
+        k = self.keys
+        for partition, scheduled in result.schedule.items():
+            key = k.deadlines(partition)
+            for t in scheduled:
+                adds.setdefault(key, {})[t.warning_id] = t.due_at.timestamp()
+        for partition, ids in result.cancel.items():
+            removes.setdefault(k.deadlines(partition), []).extend(ids)
+
+    def _ops(
+        self, adds: dict[str, dict[str, float]], removes: dict[str, list[str]]
+    ) -> dict[str, Any]:
+        """The script's argument with these sorted-set changes and nothing else."""
+        return {
+            "warnings": self.keys.warnings(),
+            "offsets_key": self.keys.streams_offsets(),
+            "push": [],
+            "alerts": [],
+            "prune": [],
+            "incr": [],
+            "set": [],
             "zadd": [
                 (key, [x for member, score in members.items() for x in (repr(score), member)])
                 for key, members in adds.items()
             ],
             "zrem": list(removes.items()),
-            "results": results,
-            "offsets": offsets,
+            "results": [],
+            "offsets": [],
         }
-        return [orjson.dumps(ops), *blobs]
 
     def _increments(
         self, kpis: Counter[tuple[tuple[tuple[str, str], ...], str, str]]

@@ -8,15 +8,18 @@ Order, and why it gives at-least-once outputs with exactly-once effects:
    the second half (views, tasks, deltas, timers) nor for the other outputs' encoding.
 2. In parallel: every other output record is handed to the producer in per-partition batches
    (:class:`~streams.publisher.Publisher`) and all acks are awaited; the Redis projections
-   and the deadline index's changes go in one atomic call (offset-guarded, see
-   :mod:`streams.projections`).
-3. Only then the new states are written to the table and its changelog (one changelog
+   go in one atomic call (offset-guarded, see :mod:`streams.projections`).
+3. Then the deadline index's changes (one call). Only after the acks: a timer in the index
+   means the outputs of the batch that scheduled it are in Kafka. Otherwise a crash could
+   leave a timer whose tick, replayed in one batch with its matter's Accept, makes the
+   matter's first department task (version 1) never appear, superseded by version 2.
+4. Only then the new states are written to the table and its changelog (one changelog
    record per matter per batch, sent as one publish). Faust flushes the producer before it
    commits offsets.
 
-A crash before (3) replays the batch from the last commit with the old state: the same
+A crash before (4) replays the batch from the last commit with the old state: the same
 outputs are produced again with the same deterministic ids (consumers dedupe by id) and
-projections skip the offsets already written. A crash after (3) but before the commit
+projections skip the offsets already written. A crash after (4) but before the commit
 replays inputs against the new state: commands are idempotent there (a duplicate Accept
 or an already fired warning produces nothing).
 """
@@ -135,11 +138,12 @@ class BatchRuntime:
             metrics.RECORDS.labels(topic).inc(count)
         pending: list[Awaitable[Any]] = [
             self._publish(result.records),
-            self.projector.write(result, max_offsets, timers=True),
+            self.projector.write(result, max_offsets),
         ]
         if urgent is not None:
             pending.append(urgent)
         await asyncio.gather(*pending)
+        await self.projector.write_timers(result)
         await self._persist(result)
         self._announce(result)
         metrics.BATCH_SIZE.observe(len(records))
