@@ -14,7 +14,10 @@ API tokens are restored too, first, from their own compacted topic
 Then the matter table's changelog (compacted: each matter's latest state) is read: where it
 holds a newer state than the replay reached (inputs gone by retention) that state wins for
 the view and queues. The deadline index is computed from the final states
-(:func:`~gridhub.domain.machine.pending_timers`). A marker key records the rebuild.
+(:func:`~gridhub.domain.machine.pending_timers`) of the matters the changelog holds: a
+matter a worker has not processed yet (its intake is in Kafka, its state is not in the
+table) gets its timers when the worker processes it. Scheduling them here would let its
+ticks reach the worker with, or before, its Accept. A marker key records the rebuild.
 
     report = await rebuild(settings)            # clears the projection keys, then replays
 
@@ -212,10 +215,12 @@ async def rebuild(
                 if progress is not None:
                     progress(report.records, total)
                 await asyncio.sleep(0)  # inside the worker: let heartbeats run
-        await _apply_changelog(settings, projector, states, partition_of, ctx, report)
+        persisted = await _apply_changelog(settings, projector, states, partition_of, ctx, report)
         report.matters = len(states)
         by_partition: dict[int, list[Any]] = {}
         for matter_id, state in states.items():
+            if matter_id not in persisted:
+                continue  # not processed by a worker yet: it schedules them when it is
             timers = pending_timers(state, ctx)
             if timers:
                 by_partition.setdefault(partition_of[matter_id], []).extend(timers)
@@ -239,8 +244,9 @@ async def _apply_changelog(
     partition_of: dict[str, int],
     ctx: Any,
     report: RebuildReport,
-) -> None:
-    """Let the table changelog's state win where it is newer than the replay reached."""
+) -> set[str]:
+    """Let the table changelog's state win where it is newer than the replay reached;
+    returns the ids of the matters the changelog holds."""
     raw = await read_topics(settings, [changelog_topic(settings)])
     latest: dict[str, tuple[int, bytes]] = {}
     for (_, partition), rows in raw.items():
@@ -267,6 +273,7 @@ async def _apply_changelog(
     report.changelog_newer = len(result.works)
     if result.works:
         await projector.write(result, {})
+    return set(latest)
 
 
 class ProjectionGuard:
