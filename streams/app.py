@@ -42,8 +42,7 @@ from faust.types import EventT, StreamT, TableT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gridhub.cloudevents import KafkaRecord
-from gridhub.commands_topic import command_record
-from gridhub.domain.commands import Command
+from gridhub.commands_topic import ticks_record
 from gridhub.kafka_admin import all_topics, ensure_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings, get_settings
@@ -178,8 +177,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
     publisher = Publisher(producer)
     watch = StallWatch(after=settings.streams_stall_seconds)
 
-    async def send_commands(records: list[KafkaRecord]) -> None:
-        await publisher.publish((topics.commands, r.key, r.value, r.headers, None) for r in records)
+    async def send_ticks(rows: list[tuple[KafkaRecord, int]]) -> None:
+        await publisher.publish((topics.commands, r.key, r.value, r.headers, p) for r, p in rows)
 
     def owned_partitions() -> set[int]:
         with contextlib.suppress(Exception):
@@ -256,10 +255,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         """Claim due deadlines of the owned partitions and send their DeadlineDue commands."""
         rt = runtime()
 
-        def encode(command: Command) -> KafkaRecord:
-            return command_record(command, source="/streams/deadlines")
-
-        firer = DeadlineFirer(rt.index, send_commands, owned_partitions, encode)
+        firer = DeadlineFirer(rt.index, send_ticks, owned_partitions, ticks_record)
         await firer.run()
 
     @app.page("/metrics")

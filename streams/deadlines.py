@@ -12,8 +12,9 @@ Firing is at-least-once, and the domain makes it exactly-once:
 
 1. :meth:`DeadlineIndex.claim_due` moves due warnings into an in-flight set with a lease
    (one Lua script, so two workers never claim the same entry at the same moment).
-2. :class:`DeadlineFirer` sends one ``DeadlineDue`` command per warning to
-   ``matters.commands``, keyed by matter id, and waits for Kafka's ack.
+2. :class:`DeadlineFirer` sends their ticks to the same partition of ``matters.commands``
+   (``deadline.ticks`` records of up to :data:`TICKS_PER_RECORD` warning ids, each standing
+   for one ``DeadlineDue``; see :mod:`gridhub.commands_topic`) and waits for Kafka's ack.
 3. Only then it acks the claim. If the worker dies in between, the lease expires and the
    warning is claimed again: a duplicate command, never a lost one.
 4. The matter's single writer applies ``DeadlineDue`` idempotently: a warning id already
@@ -25,8 +26,8 @@ processor when it can, and are harmless when it cannot: the generation check dro
 
     index = DeadlineIndex(redis, RedisKeys(settings.redis_prefix))
     await index.schedule(partition, pending_timers(state, ctx))
-    firer = DeadlineFirer(index, send=send_records, partitions=lambda: {0, 1},
-                          encode=encode_command)
+    firer = DeadlineFirer(index, send=send_rows, partitions=lambda: {0, 1},
+                          encode=ticks_record)   # send_rows([(record, partition), ...])
     await firer.run()
 """
 
@@ -42,13 +43,12 @@ import redis.asyncio as aioredis
 from prometheus_client import Counter, Gauge, Histogram
 
 from gridhub.cloudevents import KafkaRecord
-from gridhub.domain.commands import SYSTEM, Command, DeadlineDue
 from gridhub.domain.sla import ScheduledWarning, parse_warning_id
 from gridhub.keys import RedisKeys
 
 log = logging.getLogger(__name__)
 
-FIRED = Counter("gridhub_deadline_ticks_total", "DeadlineDue commands sent by the firer")
+FIRED = Counter("gridhub_deadline_ticks_total", "timer ticks (warnings) sent by the firer")
 REFIRED = Counter("gridhub_deadline_reclaims_total", "claims re-taken after an expired lease")
 CLAIM_LAG = Histogram(
     "gridhub_deadline_claim_lag_seconds",
@@ -133,35 +133,26 @@ class DeadlineIndex:
         return int(await self._redis.zcard(self._keys.deadlines(partition)))
 
 
-def due_command(warning_id: str, at: datetime) -> DeadlineDue:
-    """The system's DeadlineDue command for a claimed warning id."""
-    matter_id, kind, generation, level = parse_warning_id(warning_id)
-    return DeadlineDue(
-        matter_id=matter_id,
-        actor=SYSTEM,
-        at=at,
-        command_id=warning_id,
-        warning_id=warning_id,
-        level=level,
-        kind=kind,
-        generation=generation,
-    )
+#: warning ids per ``deadline.ticks`` record: a wave of 1,500 is 30 records, and a worker
+#: batch of 2,000 records stays within 100,000 ticks
+TICKS_PER_RECORD = 50
 
 
 class DeadlineFirer:
-    """The loop that turns due deadlines into ``DeadlineDue`` commands, per owned partition.
+    """The loop that turns due deadlines into timer ticks, per owned partition.
 
-    ``send`` publishes records to ``matters.commands`` and returns once Kafka acknowledged
-    them; ``partitions`` says which partitions this worker owns right now; ``encode`` turns
-    a command into its Kafka record (the one command codec of the project).
+    ``send`` publishes (record, partition) rows to ``matters.commands`` and returns once
+    Kafka acknowledged them; ``partitions`` says which partitions this worker owns right
+    now; ``encode`` turns warning ids and the firing time into one record
+    (:func:`gridhub.commands_topic.ticks_record`, the one command codec of the project).
     """
 
     def __init__(
         self,
         index: DeadlineIndex,
-        send: Callable[[list[KafkaRecord]], Awaitable[None]],
+        send: Callable[[list[tuple[KafkaRecord, int]]], Awaitable[None]],
         partitions: Callable[[], set[int]],
-        encode: Callable[[Command], KafkaRecord],
+        encode: Callable[[Sequence[str], datetime], KafkaRecord],
         tick_seconds: float = 0.05,
         batch: int = 2000,
     ) -> None:
@@ -173,28 +164,35 @@ class DeadlineFirer:
         self._batch = batch
 
     async def fire(self, partitions: Iterable[int]) -> dict[int, int]:
-        """Claim the due warnings of ``partitions``, send all their commands in one publish
-        (a wave of warnings falling due together reaches the worker together, in one batch)
-        and ack them; returns how many were claimed per partition."""
+        """Claim the due warnings of ``partitions``, send all their ticks in one publish (a
+        wave of warnings falling due together reaches the worker together, in one batch) and
+        ack them; returns how many were claimed per partition."""
         now = time.time()
         parts = sorted(partitions)
         claims = await asyncio.gather(*(self._index.claim_due(p, now, self._batch) for p in parts))
         at = datetime.fromtimestamp(now, UTC)
-        records = []
+        rows: list[tuple[KafkaRecord, int]] = []
+        fired = 0
         for partition, claimed in zip(parts, claims, strict=True):
+            ids: list[str] = []
             for wid, due in claimed:
                 try:
-                    records.append(self._encode(due_command(wid, at)))
+                    parse_warning_id(wid)
                 except ValueError:
                     log.error(
                         "dropping malformed deadline entry %r in partition %d", wid, partition
                     )
+                    continue
+                ids.append(wid)
                 if due is None:
                     REFIRED.inc()
                 else:
                     CLAIM_LAG.observe(max(0.0, now - due))
-        if records:
-            await self._send(records)
+            for start in range(0, len(ids), TICKS_PER_RECORD):
+                rows.append((self._encode(ids[start : start + TICKS_PER_RECORD], at), partition))
+            fired += len(ids)
+        if rows:
+            await self._send(rows)
         await asyncio.gather(
             *(
                 self._index.ack(p, [wid for wid, _ in claimed])
@@ -202,7 +200,7 @@ class DeadlineFirer:
                 if claimed
             )
         )
-        FIRED.inc(len(records))
+        FIRED.inc(fired)
         return {p: len(claimed) for p, claimed in zip(parts, claims, strict=True)}
 
     async def fire_partition(self, partition: int) -> int:

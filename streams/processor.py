@@ -21,7 +21,7 @@ from datetime import timedelta
 import orjson
 
 from gridhub.cloudevents import DecodeError, KafkaRecord, decode
-from gridhub.commands_topic import parse_command
+from gridhub.commands_topic import TICKS_EVENT, parse_commands
 from gridhub.domain.commands import Command, DeadlineDue, InvalidCommand
 from gridhub.domain.context import Context
 from gridhub.domain.events import Accepted, Event
@@ -204,34 +204,37 @@ class Processor:
             )
         )
 
-    def _command_of(self, record: InRecord, out: BatchResult) -> Command | None:
+    def _commands_of(self, record: InRecord, out: BatchResult) -> list[Command]:
+        """The record's commands (several for a tick record), or none after dead-lettering it."""
         try:
             event = decode(record.value, record.headers)
         except DecodeError as exc:
             self._dead(out, record, str(exc))
-            return None
+            return []
         if record.topic == self.topics.commands:
-            command = parse_command(event)
-            if isinstance(command, InvalidCommand):
-                self._dead(out, record, f"invalid command: {command.reason}")
+            commands = parse_commands(event)
+            if isinstance(commands, InvalidCommand):
+                self._dead(out, record, f"invalid command: {commands.reason}")
                 if event.subject:  # let a waiting API caller know at once
-                    self._reject_invalid(event.id, event.subject, command, record, out)
-                return None
+                    self._reject_invalid(event.id, event.subject, commands, record, out)
+                return []
+            if event.name == TICKS_EVENT:
+                return commands  # keyless, for the matters of its partition (see commands_topic)
         else:
             try:
                 intake = parse_intake(event)
             except DecodeError as exc:
                 self._dead(out, record, str(exc))
-                return None
+                return []
             problems = check_against_city(intake, self.ctx.city)
             if problems:
                 self._dead(out, record, "; ".join(f"{f}: {p}" for f, p in problems))
-                return None
-            command = accept_command(intake)
-        if record.key != command.matter_id.encode():
+                return []
+            commands = [accept_command(intake)]
+        if record.key != commands[0].matter_id.encode():
             self._dead(out, record, f"record key {record.key!r} is not the matter id")
-            return None
-        return command
+            return []
+        return commands
 
     def _reject_invalid(
         self,
@@ -257,9 +260,17 @@ class Processor:
         state_of: Callable[[str], Matter | None],
         detector_of: Callable[[int], HotspotDetector],
     ) -> None:
-        command = self._command_of(record, out)
-        if command is None:
-            return
+        for command in self._commands_of(record, out):
+            self._apply(command, record, out, state_of, detector_of)
+
+    def _apply(
+        self,
+        command: Command,
+        record: InRecord,
+        out: BatchResult,
+        state_of: Callable[[str], Matter | None],
+        detector_of: Callable[[int], HotspotDetector],
+    ) -> None:
         mid = command.matter_id
         work = out.works.get(mid)
         if work is None:

@@ -380,6 +380,22 @@ def timer_command(warning: sla.ScheduledWarning, at: datetime) -> DeadlineDue:
     )
 
 
+def due_command(warning_id: str, at: datetime) -> DeadlineDue:
+    """The tick for a warning known only by its id (a claimed deadline); raises ValueError
+    when ``warning_id`` is not one (see :func:`sla.parse_warning_id`)."""
+    matter_id, kind, generation, level = sla.parse_warning_id(warning_id)
+    return DeadlineDue(
+        matter_id=matter_id,
+        actor=SYSTEM,
+        at=at,
+        command_id=warning_id,
+        warning_id=warning_id,
+        level=level,
+        kind=kind,
+        generation=generation,
+    )
+
+
 def _stamp(new: Matter, c: Command, em: Emitter) -> list[ev.Event]:
     return [
         cls(

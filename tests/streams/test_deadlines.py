@@ -12,8 +12,8 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gridhub.cloudevents import KafkaRecord, decode
-from gridhub.commands_topic import command_record, parse_command
-from gridhub.domain.commands import DeadlineDue
+from gridhub.commands_topic import parse_commands, ticks_record
+from gridhub.domain.commands import Command, DeadlineDue
 from gridhub.domain.sla import ScheduledWarning, warning_id
 from gridhub.kafka_admin import delete_topics_with_prefix, ensure_topics
 from gridhub.keys import RedisKeys
@@ -36,8 +36,10 @@ def _warning(matter: str, level: str, due: datetime) -> ScheduledWarning:
     )
 
 
-def _encode(command: DeadlineDue) -> KafkaRecord:  # type: ignore[override]
-    return command_record(command, source="/tests/deadlines")
+def _commands(value: bytes, headers: list[tuple[str, bytes]]) -> list[Command]:
+    commands = parse_commands(decode(value, headers))
+    assert isinstance(commands, list), commands
+    return commands
 
 
 async def _collect(settings: Settings, topic: str, want: int, seconds: float) -> list[tuple]:
@@ -55,17 +57,16 @@ async def _collect(settings: Settings, topic: str, want: int, seconds: float) ->
                 while len(got) < want:
                     for records in (await consumer.getmany(timeout_ms=200)).values():
                         for r in records:
-                            got.append(
-                                (
-                                    parse_command(decode(r.value, r.headers)),
-                                    r.timestamp,
-                                    r.partition,
-                                )
+                            got.extend(
+                                (c, r.timestamp, r.partition)
+                                for c in _commands(r.value, list(r.headers))
                             )
         # a little longer, to catch duplicates arriving late
         for records in (await consumer.getmany(timeout_ms=700)).values():
             for r in records:
-                got.append((parse_command(decode(r.value, r.headers)), r.timestamp, r.partition))
+                got.extend(
+                    (c, r.timestamp, r.partition) for c in _commands(r.value, list(r.headers))
+                )
     finally:
         await consumer.stop()
     return got
@@ -99,13 +100,16 @@ async def test_each_warning_fires_once_and_not_before_it_is_due(
     )
     await producer.start()
 
-    async def send(records: list[KafkaRecord]) -> None:
+    async def send(rows: list[tuple[KafkaRecord, int]]) -> None:
         futures = [
-            await producer.send(topic, key=r.key, value=r.value, headers=r.headers) for r in records
+            await producer.send(topic, value=r.value, headers=r.headers, partition=p)
+            for r, p in rows
         ]
         await asyncio.gather(*futures)
 
-    firer = DeadlineFirer(index, send, partitions=lambda: {0, 1}, encode=_encode, tick_seconds=0.05)
+    firer = DeadlineFirer(
+        index, send, partitions=lambda: {0, 1}, encode=ticks_record, tick_seconds=0.05
+    )
     task = asyncio.create_task(firer.run())
     try:
         got = await _collect(settings, topic, 200, 20)
@@ -118,6 +122,8 @@ async def test_each_warning_fires_once_and_not_before_it_is_due(
 
     commands = [c for c, _, _ in got]
     assert all(isinstance(c, DeadlineDue) for c in commands)
+    for command, _, partition in got:  # each tick in the partition of its claim (and matter)
+        assert command.matter_id.startswith(f"M{partition}X")
     ids = [c.warning_id for c in commands]
     expected = {w.warning_id for ws in warnings.values() for w in ws}
     assert sorted(ids) == sorted(expected)  # every one, and each exactly once
@@ -146,13 +152,14 @@ async def test_cancel_and_partition_ownership(settings: Settings, index: Deadlin
     a, b = _warning("MA", "yellow", now), _warning("MB", "yellow", now)
     await index.schedule(0, [a])
     await index.schedule(1, [b])
-    sent: list[KafkaRecord] = []
+    sent: list[tuple[KafkaRecord, int]] = []
 
-    async def send(records: list[KafkaRecord]) -> None:
-        sent.extend(records)
+    async def send(rows: list[tuple[KafkaRecord, int]]) -> None:
+        sent.extend(rows)
 
-    firer = DeadlineFirer(index, send, partitions=lambda: {1}, encode=_encode)
+    firer = DeadlineFirer(index, send, partitions=lambda: {1}, encode=ticks_record)
     assert await firer.fire_partition(1) == 1
-    assert [r.key for r in sent] == [b"MB"]
+    assert [p for _, p in sent] == [1]
+    assert [c.matter_id for c in _commands(sent[0][0].value, sent[0][0].headers)] == ["MB"]
     await index.cancel(0, [a.warning_id])
     assert await index.size(0) == 0

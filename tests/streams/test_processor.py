@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from gridhub.cloudevents import CloudEvent, KafkaRecord, decode, encode
-from gridhub.commands_topic import command_record
+from gridhub.commands_topic import command_record, ticks_record
 from gridhub.domain.commands import SYSTEM, Actor, DeadlineDue, ReportUp, SignFor
 from gridhub.domain.context import Context
 from gridhub.domain.hotspot import HotspotDetector
@@ -188,6 +188,45 @@ def test_deadline_tick_alerts_once(processor: Processor, topics: Topics, ctx: Co
     assert by_topic(second, topics.alerts) == []
     # the index already holds the other timers: nothing rescheduled, the fired one cancelled
     assert first.schedule == {} and first.cancel == {0: [yellow.warning_id]}
+
+
+def test_a_ticks_record_fires_the_warnings_of_several_matters(
+    processor: Processor, topics: Topics, ctx: Context
+) -> None:
+    h = Harness(processor)
+    ms = [intake_matter("TEST-FAST", urgency="urgent") for _ in range(2)]
+    h.run(*[(topics.intake, intake_record(m)) for m in ms])
+    yellows = [
+        next(t for t in pending_timers(h.states[m.matter_id], ctx) if t.level == "yellow")
+        for m in ms
+    ]
+    ids = [t.warning_id for t in yellows]
+    record = ticks_record(ids, datetime.now(UTC) + timedelta(seconds=4))
+    result = h.run((topics.commands, record))
+    warned = [a for a in by_topic(result, topics.alerts) if a.data["level"] == "yellow"]
+    assert [a.id for a in warned] == ids
+    assert result.dead_letters == 0 and result.results == []
+    # the same ticks again (a re-claim after a crash): nothing new
+    again = h.run((topics.commands, record))
+    assert by_topic(again, topics.alerts) == []
+
+
+def test_a_malformed_ticks_record_is_dead_lettered_and_the_next_record_goes_on(
+    processor: Processor, topics: Topics, ctx: Context
+) -> None:
+    h = Harness(processor)
+    m = intake_matter("TEST-FAST", urgency="urgent")
+    h.run((topics.intake, intake_record(m)))
+    yellow = next(t for t in pending_timers(h.states[m.matter_id], ctx) if t.level == "yellow")
+    at = datetime.now(UTC) + timedelta(seconds=4)
+    bad = ticks_record([yellow.warning_id, "nonsense"], at)
+    result = h.run((topics.commands, bad), (topics.commands, ticks_record([yellow.warning_id], at)))
+    assert result.dead_letters == 1
+    [letter] = by_topic(result, topics.dead_letter)
+    assert "warning_ids[1]" in letter.data["reason"]
+    assert [a.id for a in by_topic(result, topics.alerts) if a.data["level"] == "yellow"] == [
+        yellow.warning_id
+    ]
 
 
 def test_hotspot_alert(processor: Processor, topics: Topics) -> None:
