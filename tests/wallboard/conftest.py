@@ -57,8 +57,23 @@ def wb_topics(wb_settings: Settings) -> Any:
 async def gateway(wb_settings: Settings, wb_topics: Topics, city: City, redis_client: Any):
     gw = Gateway(wb_settings, city, port=0)
     await gw.start()
+    await feeder_joined(gw)
     yield gw
     await gw.stop()
+
+
+async def feeder_joined(gw: Gateway, within: float = 30.0) -> None:
+    """Wait until the gateway's feeder owns its Kafka partitions: a delta published before
+    is still read (the group starts at the earliest offset), but joining the group can take
+    seconds on a loaded broker, longer than a test waits for one frame."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        leader = gw.leader
+        consumer = leader.feeder.consumer if leader is not None and leader.leading else None
+        if consumer is not None and consumer.assignment():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the gateway's feeder owned no partition within {within:.0f} s")
 
 
 @pytest.fixture
