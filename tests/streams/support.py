@@ -19,11 +19,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer
 from kafka import KafkaProducer
 
@@ -33,6 +35,7 @@ from gridhub.commands_topic import command_record
 from gridhub.domain.commands import Actor, Command
 from gridhub.intake import IntakeMatter, intake_event
 from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_topics
+from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from tests.conftest import FAST_CITY, ROOT
@@ -297,3 +300,53 @@ async def wait_for(check: Callable[[], Any], within: float = 30.0, every: float 
             return value
         await asyncio.sleep(every)
     return value
+
+
+async def assert_each_warning_once(s: Settings, redis_client: Any, ids: set[str], log: str) -> None:
+    """Every matter of ``ids`` (TEST-DEPT, second-scale clocks) went yellow then red on its
+    sign-for and resolve deadlines: each of those alert ids is on ``alerts`` (copies of a
+    record carry its id) and is projected exactly once, as are KPI counters and timeline
+    entries; ``log`` names the worker log whose tail a failure shows."""
+    topics = Topics.from_settings(s)
+    keys = RedisKeys(s.redis_prefix)
+    # every matter's sign_for and resolve deadlines go yellow then red: 4 alerts each
+    expected = {
+        f"{i}:{k}:1:{lvl}"
+        for i in ids
+        for k in ("sign_for", "resolve")
+        for lvl in ("yellow", "red")
+    }
+
+    def all_alerts(evs: list[CloudEvent]) -> bool:
+        return {e.id for e in evs} >= expected
+
+    alerts = await collect(s, topics.alerts, all_alerts, within=120, settle=2.0)
+    deadline_alerts = [a for a in alerts if a.data["level"] in ("yellow", "red")]
+    absent = expected - {a.id for a in deadline_alerts}
+    assert not absent and len({a.id for a in deadline_alerts}) == len(expected), (
+        f"{len(absent)} of {len(expected)} alerts missing, e.g. {sorted(absent)[:5]}; "
+        f"worker log tail:\n{worker_log_tail(log)}"
+    )
+    for alert in deadline_alerts:  # an id always means the same alert
+        assert alert.data["matter_id"] == alert.id.split(":")[0]
+    copies = Counter(a.id for a in deadline_alerts)
+    print(f"alert records: {len(deadline_alerts)}, distinct: {len(copies)}")
+
+    # projections: exactly once, no de-duplication needed
+    async def projected() -> bool:
+        members = await redis_client.zrange(keys.warnings(), 0, -1)
+        return len(members) >= len(expected)
+
+    await wait_for(projected, within=30)
+    members = [orjson.loads(m) for m in await redis_client.zrange(keys.warnings(), 0, -1)]
+    warn_ids = Counter(m["id"] for m in members if m["level"] in ("yellow", "red"))
+    assert set(warn_ids) == expected and max(warn_ids.values()) == 1
+    kpi = [k async for k in redis_client.scan_iter(match=f"{s.redis_prefix}kpi:city:*")]
+    for key in kpi:
+        counters = await redis_client.hgetall(key)
+        assert int(counters[b"accepted"]) == len(ids)
+        assert int(counters[b"overdue"]) == len(ids)  # one red resolve warning per matter
+    for mid in list(ids)[:50]:
+        timeline = [orjson.loads(e) for e in await redis_client.lrange(keys.timeline(mid), 0, -1)]
+        event_ids = [e["event_id"] for e in timeline]
+        assert len(event_ids) == len(set(event_ids)), mid

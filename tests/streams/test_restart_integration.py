@@ -14,14 +14,13 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-import orjson
 import pytest
 import redis.asyncio as aioredis
 
 from gridhub.cloudevents import CloudEvent
-from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from tests.streams.support import (
+    assert_each_warning_once,
     collect,
     dept_city,
     drop_topics,
@@ -32,7 +31,6 @@ from tests.streams.support import (
     publish,
     start_worker,
     stop_worker,
-    wait_for,
     with_city,
     worker_log_tail,
 )
@@ -48,7 +46,6 @@ async def test_kill_and_restart_loses_nothing_and_duplicates_no_alert(
 ) -> None:
     s = with_city(settings, dept_city(tmp_path, FAST))
     topics = prepare_topics(s)
-    keys = RedisKeys(s.redis_prefix)
     log = f"streams-test-kill-{s.topic_prefix.strip('.')}"
     matters = [intake_matter("TEST-DEPT", urgency="urgent") for _ in range(N)]
     ids = {m.matter_id for m in matters}
@@ -78,49 +75,7 @@ async def test_kill_and_restart_loses_nothing_and_duplicates_no_alert(
             f"worker log tail:\n{worker_log_tail(log)}"
         )
 
-        # every matter's sign_for and resolve deadlines go yellow then red: 4 alerts each
-        expected = {
-            f"{i}:{k}:1:{lvl}"
-            for i in ids
-            for k in ("sign_for", "resolve")
-            for lvl in ("yellow", "red")
-        }
-
-        def all_alerts(evs: list[CloudEvent]) -> bool:
-            return {e.id for e in evs} >= expected
-
-        alerts = await collect(s, topics.alerts, all_alerts, within=120, settle=2.0)
-        deadline_alerts = [a for a in alerts if a.data["level"] in ("yellow", "red")]
-        absent = expected - {a.id for a in deadline_alerts}
-        assert not absent and len({a.id for a in deadline_alerts}) == len(expected), (
-            f"{len(absent)} of {len(expected)} alerts missing, e.g. {sorted(absent)[:5]}; "
-            f"worker log tail:\n{worker_log_tail(log)}"
-        )
-        for alert in deadline_alerts:  # an id always means the same alert
-            assert alert.data["matter_id"] == alert.id.split(":")[0]
-        copies = Counter(a.id for a in deadline_alerts)
-        print(f"alert records: {len(deadline_alerts)}, distinct: {len(copies)}")
-
-        # projections: exactly once, no de-duplication needed
-        async def projected() -> bool:
-            members = await redis_client.zrange(keys.warnings(), 0, -1)
-            return len(members) >= len(expected)
-
-        await wait_for(projected, within=30)
-        members = [orjson.loads(m) for m in await redis_client.zrange(keys.warnings(), 0, -1)]
-        warn_ids = Counter(m["id"] for m in members if m["level"] in ("yellow", "red"))
-        assert set(warn_ids) == expected and max(warn_ids.values()) == 1
-        kpi = [k async for k in redis_client.scan_iter(match=f"{s.redis_prefix}kpi:city:*")]
-        for key in kpi:
-            counters = await redis_client.hgetall(key)
-            assert int(counters[b"accepted"]) == N
-            assert int(counters[b"overdue"]) == N  # one red resolve warning per matter
-        for mid in list(ids)[:50]:
-            timeline = [
-                orjson.loads(e) for e in await redis_client.lrange(keys.timeline(mid), 0, -1)
-            ]
-            event_ids = [e["event_id"] for e in timeline]
-            assert len(event_ids) == len(set(event_ids)), mid
+        await assert_each_warning_once(s, redis_client, ids, log)
     finally:
         stop_worker(proc)
         drop_topics(s)
