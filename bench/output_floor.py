@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.support import cleanup, create_topics
+from bench.support import baseline_clients, cleanup, create_topics
 from gridhub.domain.hotspot import HotspotDetector
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
@@ -101,16 +100,7 @@ async def measure_floor(
     create_topics(mirror)
     intake = Topics.from_settings(mirror).intake
     rows, plans, projector, redis = _prepare(settings, mirror, records)
-    consumer = AIOKafkaConsumer(
-        intake,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, linger_ms=5, max_batch_size=512 * 1024
-    )
+    consumer, producer = baseline_clients(settings, intake)
     publisher = Publisher(lambda: producer)
     await producer.start()
     try:

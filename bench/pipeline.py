@@ -41,6 +41,7 @@ from bench.support import (
     LOGS,
     ROOT,
     Phases,
+    baseline_clients,
     cleanup,
     cpu_seconds,
     create_topics,
@@ -205,16 +206,7 @@ async def _measure_worker(
 async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tuple[float, float]:
     """The raw aiokafka loop over the same records: consume, orjson parse, produce.
     Returns (records/s, CPU µs per record of this process)."""
-    consumer = AIOKafkaConsumer(
-        source,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, linger_ms=5, max_batch_size=512 * 1024
-    )
+    consumer, producer = baseline_clients(settings, source)
     await consumer.start()
     await producer.start()
     try:

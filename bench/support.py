@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
@@ -143,3 +143,19 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def baseline_clients(settings: Settings, source: str) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+    """The consumer (of ``source``, from its start, no group) and the producer of the
+    baseline loops, configured alike so their figures compare (not started)."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, linger_ms=5, max_batch_size=512 * 1024
+    )
+    return consumer, producer
