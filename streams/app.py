@@ -49,6 +49,7 @@ from gridhub.settings import Settings, get_settings
 from gridhub.topics import Topics
 from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
+from streams.finish import to_the_end
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
 from streams.publisher import Publisher
@@ -60,6 +61,8 @@ from streams.tuning import fast_drain, quiet_sensors, tune_gc
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+#: how long a stopping worker lets its current batch finish (see :mod:`streams.finish`)
+STOP_GRACE_SECONDS = 30.0
 
 
 def app_id(settings: Settings) -> str:
@@ -223,15 +226,19 @@ def create_app(settings: Settings | None = None) -> faust.App:
         batch, within = settings.streams_batch_size, settings.streams_batch_seconds
         take_events = stream.take_events  # type: ignore[attr-defined]  # not on StreamT
         async for events in take_events(batch, within=within):
-            rt = runtime()
-            guard: ProjectionGuard = state["guard"]
-            async with guard.lock:  # a rebuild of an empty store never interleaves a batch
-                await guard.ensure(locked=True)
-                state["batch_started"] = time.monotonic()
-                try:
-                    await handle_batch(rt, events)
-                finally:
-                    state["batch_started"] = None
+            # Faust acks the batch when the loop leaves it, even on cancellation: finish it
+            await to_the_end(run_batch(events), within=STOP_GRACE_SECONDS)
+
+    async def run_batch(events: Sequence[EventT]) -> None:
+        rt = runtime()
+        guard: ProjectionGuard = state["guard"]
+        async with guard.lock:  # a rebuild of an empty store never interleaves a batch
+            await guard.ensure(locked=True)
+            state["batch_started"] = time.monotonic()
+            try:
+                await handle_batch(rt, events)
+            finally:
+                state["batch_started"] = None
 
     @app.timer(1.0)
     async def watch_projections() -> None:
