@@ -2,13 +2,13 @@
 
 The raw aiokafka loop (:mod:`bench.pipeline`) reads one record and writes one. A matter
 makes about six records (two events, its department tasks, a wallboard delta, its
-changelog entry) and one share of a Redis projection call. This loop writes exactly those:
-each matter's real output records and its batch's real projection call, made beforehand by
-the worker's own pure code (:class:`~streams.processor.Processor`,
-:meth:`~streams.projections.Projector.plan`). While measuring, it only consumes the intake
-records, hands each one's prepared records to the worker's
-:class:`~streams.publisher.Publisher` and runs one prepared projection call per
-:data:`CHUNK` matters consumed. It decodes nothing, routes nothing, computes no deadline.
+changelog entry) and a share of a batch's two Redis calls (projections, then timers). This
+loop writes exactly those: each matter's real output records and its batch's real Redis
+calls, made beforehand by the worker's own pure code (:class:`~streams.processor.Processor`,
+:meth:`~streams.projections.Projector.plan` and ``plan_timers``). While measuring, it only
+consumes the intake records, hands each one's prepared records to the worker's
+:class:`~streams.publisher.Publisher` and runs the prepared calls of each :data:`CHUNK`
+matters consumed. It decodes nothing, routes nothing, computes no deadline.
 
 Outputs go to mirror topics under the prefix ``<run prefix>floor.`` and to Redis keys under
 ``<run prefix>floor:``, so nothing of the running system sees them; the changelog entries
@@ -52,8 +52,8 @@ def _mirror(settings: Settings) -> Settings:
 
 def _prepare(
     settings: Settings, mirror: Settings, records: Sequence[tuple[bytes, bytes, Any]]
-) -> tuple[dict[bytes, list[Row]], list[list[bytes]], Projector, aioredis.Redis]:
-    """Every matter's output rows by intake key, and the projection calls per CHUNK."""
+) -> tuple[dict[bytes, list[Row]], list[list[list[bytes]]], Projector, aioredis.Redis]:
+    """Every matter's output rows by intake key, and the Redis calls of each CHUNK."""
     real, floor = Topics.from_settings(settings), Topics.from_settings(mirror)
     cut = len(real.prefix)
     ctx = build_context(settings)
@@ -61,7 +61,7 @@ def _prepare(
     redis = aioredis.from_url(str(settings.redis_url))
     projector = Projector(redis, RedisKeys(mirror.redis_prefix), ctx)
     rows: dict[bytes, list[Row]] = {}
-    plans: list[list[bytes]] = []
+    plans: list[list[list[bytes]]] = []
     detectors: dict[int, HotspotDetector] = {}
     for start in range(0, len(records), CHUNK):
         chunk = [
@@ -80,7 +80,8 @@ def _prepare(
             state = codec.matter_bytes(work.state) if work.state is not None else None
             rows.setdefault(key, []).append((floor.commands, key, state, None, None))
         offsets = {f"{real.intake}:0": start + len(chunk) - 1}
-        plans.append(projector.plan(result, offsets, {}, timers=True))
+        timers = projector.plan_timers(result)  # the worker's second call, made after the first
+        plans.append([projector.plan(result, offsets, {}), *([timers] if timers else [])])
     return rows, plans, projector, redis
 
 
@@ -88,6 +89,11 @@ async def _redis_cpu(redis: aioredis.Redis) -> float:
     """CPU seconds the Redis server's main process has used (``INFO cpu``)."""
     info = await redis.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def _in_order(projector: Projector, calls: list[list[bytes]]) -> None:
+    for call in calls:
+        await projector.apply(call)
 
 
 async def measure_floor(
@@ -119,7 +125,7 @@ async def measure_floor(
             pending = [publisher.publish(out)] if out else []
             due = len(plans) if seen >= n else seen // CHUNK
             while projected < due:
-                pending.append(projector.apply(plans[projected]))
+                pending.append(_in_order(projector, plans[projected]))
                 projected += 1
             await asyncio.gather(*pending)
         elapsed = time.monotonic() - started

@@ -22,10 +22,10 @@ The call: one Lua script (:data:`_APPLY`, atomic like MULTI/EXEC) whose single a
 the JSON of every write of the batch. A MULTI/EXEC of the same writes cost ~100–160 µs of
 worker CPU per matter in redis-py (one packed command and two parsed replies, QUEUED and
 the result, per write, in pure Python) plus ~40–60 µs for the deadline index's ZADD;
-building the lists and one ``orjson.dumps`` costs a fraction of that. With ``timers=True``
-the batch's deadline-index changes go in the same call (a rebuild, a benchmark);
-:meth:`Projector.write_timers` makes them alone (the worker, once the batch's outputs are
-acknowledged: see :mod:`streams.runtime`).
+building the lists and one ``orjson.dumps`` costs a fraction of that. The batch's
+deadline-index changes go in a second call of the same script
+(:meth:`Projector.write_timers`), made once the batch's outputs are acknowledged (see
+:mod:`streams.runtime`).
 """
 
 from __future__ import annotations
@@ -163,13 +163,11 @@ class Projector:
         raw = await self.redis.hmget(self.keys.streams_offsets(), names)
         return {tp: int(v) if v is not None else -1 for tp, v in zip(names, raw, strict=True)}
 
-    async def write(
-        self, result: BatchResult, max_offsets: dict[str, int], timers: bool = False
-    ) -> None:
-        """Project ``result``; ``max_offsets`` = the highest input offset per tp of the batch;
-        ``timers``: also apply ``result.schedule`` / ``result.cancel`` to the deadline index."""
+    async def write(self, result: BatchResult, max_offsets: dict[str, int]) -> None:
+        """Project ``result`` (all but its timers: :meth:`write_timers`); ``max_offsets`` =
+        the highest input offset per tp of the batch."""
         applied = await self.applied_offsets(max_offsets)
-        await self.apply(self.plan(result, max_offsets, applied, timers))
+        await self.apply(self.plan(result, max_offsets, applied))
 
     async def apply(self, plan: list[bytes]) -> None:
         """Run one :meth:`plan` (one atomic script call)."""
@@ -180,7 +178,6 @@ class Projector:
         result: BatchResult,
         max_offsets: dict[str, int],
         applied: dict[str, int],
-        timers: bool = False,
     ) -> list[bytes]:
         """The script arguments that project ``result`` (no I/O): :meth:`write` without
         reading ``applied`` (the offsets already projected, :meth:`applied_offsets`) and
@@ -233,8 +230,6 @@ class Projector:
             hkey = k.matter_alerts(alert.message["matter_id"])
             alerts.append((member, repr(due), hkey, alert.field))
         prune = [p for w in result.works.values() if w.changed and (p := self._prune(w))]
-        if timers:
-            self._timers(result, adds, removes)
         results = [
             (key, codec.dumps(command_result).decode(), self.result_ttl)
             for tp, offset, command_result in result.results
@@ -261,22 +256,24 @@ class Projector:
 
     async def write_timers(self, result: BatchResult) -> None:
         """Apply ``result.schedule`` / ``result.cancel`` to the deadline index (one call)."""
+        plan = self.plan_timers(result)
+        if plan is not None:
+            await self.apply(plan)
+
+    def plan_timers(self, result: BatchResult) -> list[bytes] | None:
+        """The script arguments of :meth:`write_timers` (no I/O); None when there are none."""
+        k = self.keys
         adds: dict[str, dict[str, float]] = {}
         removes: dict[str, list[str]] = {}
-        self._timers(result, adds, removes)
-        if adds or removes:
-            await self.apply([orjson.dumps(self._ops(adds, removes))])
-
-    def _timers(
-        self, result: BatchResult, adds: dict[str, dict[str, float]], removes: dict[str, list[str]]
-    ) -> None:
-        k = self.keys
         for partition, scheduled in result.schedule.items():
             key = k.deadlines(partition)
             for t in scheduled:
                 adds.setdefault(key, {})[t.warning_id] = t.due_at.timestamp()
         for partition, ids in result.cancel.items():
             removes.setdefault(k.deadlines(partition), []).extend(ids)
+        if not adds and not removes:
+            return None
+        return [orjson.dumps(self._ops(adds, removes))]
 
     def _ops(
         self, adds: dict[str, dict[str, float]], removes: dict[str, list[str]]

@@ -290,7 +290,7 @@ def _next_of(m: Matter, kind: str, deadline: Deadline, ctx: Context) -> list[sla
     out: list[sla.ScheduledWarning] = []
     fired = m.fired_warnings
     for level in sla.warning_levels(ctx.policy):
-        if f"{m.id}:{kind}:{deadline.generation}:{level}" in fired:
+        if sla.warning_id(m.id, kind, deadline.generation, level) in fired:
             continue
         w = _warning_of(m, kind, deadline, level, ctx)
         if w is not None:
