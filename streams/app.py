@@ -21,7 +21,10 @@ webhooks, departments' own systems reading ``dept.<code>`` with kcat) to read wi
   replay re-sends the same ids and consumers dedupe by ``ce_id``;
 * the Redis projections are exactly-once by an input-offset guard (:mod:`.projections`);
 * the domain makes timer ticks idempotent (a warning id fires once per matter state), so
-  a duplicated ``DeadlineDue`` is harmless.
+  a duplicated ``DeadlineDue`` is harmless;
+* no input record is committed before the agent has seen it: Faust commits past offsets
+  its fetcher skipped, and :mod:`.delivery` reads such records again (and keeps a
+  rebalance from processing records its seek is about to move back under).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from gridhub.settings import Settings, get_settings
 from gridhub.topics import Topics
 from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
+from streams.delivery import guard_input_delivery
 from streams.finish import to_the_end
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
@@ -211,6 +215,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     def _create_topics(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
         ensure_topics(settings, all_topics(topics, ctx.city))
         fast_drain(app)
+        guard_input_delivery(app, {topics.intake, topics.commands})
         quiet_sensors(app)
         tune_gc()
 

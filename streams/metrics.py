@@ -26,3 +26,7 @@ STALLS = Counter(
     "gridhub_streams_stalled_partitions_total",
     "input partitions whose committed offset stayed below the log end, sought back to it",
 )
+REREADS = Counter(
+    "gridhub_streams_input_rereads_total",
+    "times an input partition was sought back to records fetched but never delivered",
+)

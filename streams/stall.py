@@ -11,13 +11,17 @@ consumer's positions back under it. Nothing is logged (Faust only warns about a 
 that stopped after ``stream_processing_timeout``, 300 s, and does nothing about it), and the
 skipped matters are never processed.
 
+:mod:`streams.delivery` now closes that window and reads skipped records again as soon as
+a later record of their partition arrives. This watch stays as the last resort, for a
+partition whose committed offset is stuck for any other reason.
+
 :class:`StallWatch` is the pure part: now and then it is given each input partition's log
 end and committed offset, and it names the partitions that have records past their
 committed offset while that offset has not moved for ``after`` seconds (a worker commits
 every second; a batch longer than a second restarts the clocks). The worker
 (:func:`revive_stalled`, called from :func:`streams.app.create_app`) logs what the consumer
-holds for such a partition, makes sure it is active and seeks it back to its committed
-offset: everything from there is delivered again. Records past that
+holds for such a partition, seeks it back to its committed offset and makes sure it
+is active: everything from there is delivered again. Records past that
 offset that were already processed are applied again, as after a crash (their outputs
 carry the same ids, the projections skip offsets already written, see :mod:`streams.app`).
 
@@ -107,6 +111,6 @@ async def revive_stalled(
             tp in consumer._buffered_partitions,
             consumer._read_offset.get(tp),
         )
+        await consumer.seek(tp, offset)  # then resume: its first fetch starts at the offset
         consumer.resume_partitions({tp})
-        await consumer.seek(tp, offset)
     return stuck

@@ -1,0 +1,168 @@
+"""Every input record reaches the agent before its offset can be committed, across rebalances.
+
+Faust 0.15.3 commits an input partition up to the highest offset its agent acked, and it
+counts as acked any offsets that the fetcher *skipped* (``Consumer._add_gap``). Records are
+skipped whenever Faust drops fetched records after the consumer's position moved past them:
+a fetch returning during a rebalance (dropped on the generation change), records of a
+partition that is not active at that moment, a seek racing a fetch. The rebalance test
+(``tests/streams/test_rebalance_integration.py``, with the worker's batches and Faust's
+seeks, gaps and commits logged) caught three forms of it:
+
+* Faust ends a rebalance's table recovery (``Recovery.on_recovery_completed``) by resuming
+  the input partitions and *then* awaiting ``consumer.perform_seek()``, with the flow
+  already running. A fetch landing during the seek's broker round trip is processed, the
+  seek moves the positions back under it, and the fetcher's delivery loop, still handing
+  out that fetch, moves Faust's read offsets forward again;
+* a fetch of the partitions' first records after the seek left out two tick records;
+  Faust logged the hole as a gap and committed past it, so their warnings never fired;
+* ranges of intake were committed unprocessed, and partitions stopped being delivered.
+
+Two guards, installed by :func:`guard_input_delivery`:
+
+:class:`HeldResumes`
+    While the app is rebalancing, resuming an input partition waits for the next
+    ``perform_seek`` to finish: its first fetch starts at the committed offset with nothing
+    in flight.
+:class:`NextOffsets`
+    Per input partition, the next offset the agent must see (from the seeks and from what
+    was delivered). A fetched record beyond it means records in between were skipped: the
+    fetch's records of that partition are dropped and the partition is sought back to the
+    missing offset, so they are read again. A real hole in the log (a transaction marker, a
+    compacted record) comes back as exactly the same skip: the second time it is let
+    through, and Faust's gap logic steps over it.
+
+Both are pure bookkeeping; the adapter wraps the consumer's ``resume_partitions``,
+``perform_seek``, ``seek`` and ``getmany`` (a partition's expected offset is set again by
+the seek that follows each assignment)::
+
+    guard_input_delivery(app, {"matters.intake", "matters.commands"})
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from streams.metrics import REREADS
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+
+@dataclass
+class HeldResumes(Generic[P]):
+    """Input partitions whose resume waits for the next seek (see module doc)."""
+
+    _held: set[P] = field(default_factory=set)
+
+    def resume_now(
+        self, partitions: Iterable[P], rebalancing: bool, is_input: Callable[[P], bool]
+    ) -> set[P]:
+        """The partitions to resume at once; during a rebalance the input ones are held."""
+        asked = set(partitions)
+        if not rebalancing:
+            return asked
+        held = {tp for tp in asked if is_input(tp)}
+        self._held |= held
+        return asked - held
+
+    def release(self) -> set[P]:
+        """The held partitions (now to be resumed); the gate is empty afterwards."""
+        out, self._held = self._held, set()
+        return out
+
+
+@dataclass
+class NextOffsets(Generic[P]):
+    """The next offset each input partition must deliver (see module doc)."""
+
+    _next: dict[P, int] = field(default_factory=dict)
+    #: (partition, first missing offset, first offset fetched after it): skips read again
+    _retried: set[tuple[P, int, int]] = field(default_factory=set)
+
+    def sought(self, partition: P, offset: int | None) -> None:
+        """The consumer was sought to ``offset`` (None: unknown, take what comes)."""
+        if offset is None:
+            self._next.pop(partition, None)
+        else:
+            self._next[partition] = offset
+
+    def check(self, partition: P, offset: int) -> int | None:
+        """None when the record at ``offset`` may be delivered; else the offset to seek the
+        partition back to (the records from there were fetched but never delivered)."""
+        expected = self._next.get(partition)
+        if expected is not None and offset > expected:
+            skip = (partition, expected, offset)
+            if skip not in self._retried:  # the same skip twice is a hole in the log
+                self._retried.add(skip)
+                return expected
+        if expected is None or offset >= expected:
+            self._next[partition] = offset + 1
+        return None
+
+
+def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
+    """Install both guards on ``app.consumer`` for the topics ``inputs`` (see module doc).
+    Faust may run a worker's start hooks more than once: a second call changes nothing."""
+    consumer = app.consumer
+    found: NextOffsets[Any] | None = getattr(consumer, "_gridhub_next_offsets", None)
+    if found is not None:
+        return found
+    gate: HeldResumes[Any] = HeldResumes()
+    offsets: NextOffsets[Any] = NextOffsets()
+    resume, perform_seek = consumer.resume_partitions, consumer.perform_seek
+    seek, getmany = consumer.seek, consumer.getmany
+
+    def is_input(tp: Any) -> bool:
+        return tp.topic in inputs
+
+    def resume_partitions(partitions: Iterable[Any]) -> None:
+        now = gate.resume_now(partitions, app.rebalancing, is_input)
+        if now:
+            resume(now)
+
+    async def seek_then_resume() -> None:
+        try:
+            await perform_seek()
+            for tp in consumer.assignment():
+                if is_input(tp):  # Faust's read offset is now the committed one (or None)
+                    offsets.sought(tp, consumer._read_offset.get(tp))
+        finally:
+            held = gate.release() & set(consumer.assignment())
+            if held:
+                resume(held)
+
+    async def seek_input(partition: Any, offset: int) -> None:
+        await seek(partition, offset)
+        if is_input(partition):
+            offsets.sought(partition, offset)
+
+    async def contiguous(timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109
+        reread: set[Any] = set()
+        async for tp, message in getmany(timeout):
+            if tp in reread:
+                continue
+            back = offsets.check(tp, message.offset) if is_input(tp) else None
+            if back is None:
+                yield tp, message
+                continue
+            REREADS.inc()
+            log.warning(
+                "input %s[%d]: offsets %d..%d were fetched but never delivered; reading them again",
+                tp.topic,
+                tp.partition,
+                back,
+                message.offset - 1,
+            )
+            reread.add(tp)
+            await seek_input(tp, back)
+
+    consumer.resume_partitions = resume_partitions
+    consumer.perform_seek = seek_then_resume
+    consumer.seek = seek_input
+    consumer.getmany = contiguous
+    consumer._gridhub_next_offsets = offsets
+    return offsets
