@@ -213,6 +213,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
 
     @app.on_worker_init.connect
     def _create_topics(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
+        if state.get("worker_ready"):  # Faust's CLI sends this signal twice
+            return
+        state["worker_ready"] = True
         ensure_topics(settings, all_topics(topics, ctx.city))
         fast_drain(app)
         guard_input_delivery(app, {topics.intake, topics.commands})

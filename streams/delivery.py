@@ -105,12 +105,9 @@ class NextOffsets(Generic[P]):
 
 
 def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
-    """Install both guards on ``app.consumer`` for the topics ``inputs`` (see module doc).
-    Faust may run a worker's start hooks more than once: a second call changes nothing."""
+    """Install both guards on ``app.consumer`` for the topics ``inputs`` (once per
+    consumer; see module doc)."""
     consumer = app.consumer
-    found: NextOffsets[Any] | None = getattr(consumer, "_gridhub_next_offsets", None)
-    if found is not None:
-        return found
     gate: HeldResumes[Any] = HeldResumes()
     offsets: NextOffsets[Any] = NextOffsets()
     resume, perform_seek = consumer.resume_partitions, consumer.perform_seek
@@ -164,5 +161,4 @@ def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
     consumer.perform_seek = seek_then_resume
     consumer.seek = seek_input
     consumer.getmany = contiguous
-    consumer._gridhub_next_offsets = offsets
     return offsets
