@@ -155,7 +155,10 @@ def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
                 message.offset - 1,
             )
             reread.add(tp)
-            await seek_input(tp, back)
+            try:
+                await seek_input(tp, back)
+            except Exception:  # e.g. revoked meanwhile: the next record of it asks again
+                log.exception("input %s[%d]: seek back to %d failed", tp.topic, tp.partition, back)
 
     consumer.resume_partitions = resume_partitions
     consumer.perform_seek = seek_then_resume
