@@ -251,4 +251,6 @@ async def open_screen(gateway: Gateway) -> AsyncIterator[Callable[..., Awaitable
     yield open_
     for screen in screens:
         with contextlib.suppress(Exception):
-            await screen.close()
+            async with asyncio.timeout(5):
+                await screen.close()
+        screen.ws.transport.abort()  # a close that did not finish must not hang the run

@@ -88,11 +88,14 @@ async def test_a_client_that_stops_answering_pings_is_dropped(gateway: Gateway, 
     await screen.recv_type("snapshot")
     assert gateway.channels["city"].subscribers == 1
     screen.ws.transport.pause_reading()  # alive, connected, but never answers a ping
-    for _ in range(100):
-        await asyncio.sleep(0.1)
-        if gateway.channels["city"].subscribers == 0:
-            break
-    assert gateway.channels["city"].subscribers == 0  # ping 1 s + timeout 1 s + close 2 s
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if gateway.channels["city"].subscribers == 0:
+                break
+        assert gateway.channels["city"].subscribers == 0  # ping 1 s + timeout 1 s + close 2 s
+    finally:
+        screen.ws.transport.resume_reading()  # so the fixture can close it
 
 
 async def test_one_click_command_ack_reaches_the_city(
