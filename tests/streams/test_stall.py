@@ -45,3 +45,14 @@ def test_only_the_stuck_partition_is_reported_and_forget_clears_the_state() -> N
     watch.forget()
     assert watch.stalled(20.0, {TP: 94}, {TP: 43}) == []  # the clock starts again
     assert watch.stalled(30.0, {TP: 94}, {TP: 43}) == [TP]
+
+
+def test_a_partition_left_out_of_a_check_starts_its_clock_again() -> None:
+    """A partition held back on purpose (not watched for a while) is not reported the
+    moment it is watched again."""
+    watch = StallWatch(after=10.0)
+    watch.stalled(0.0, {TP: 94, OTHER: 9}, {TP: 43, OTHER: 2})
+    watch.stalled(5.0, {OTHER: 9}, {OTHER: 2})  # TP held back
+    assert watch.stalled(12.0, {TP: 94, OTHER: 9}, {TP: 43, OTHER: 2}) == [OTHER]
+    assert watch.stalled(21.0, {TP: 94}, {TP: 43}) == []
+    assert watch.stalled(22.0, {TP: 94}, {TP: 43}) == [TP]
