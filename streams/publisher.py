@@ -18,12 +18,15 @@ in record order; aiokafka sends a partition's batches in order).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
+
+log = logging.getLogger(__name__)
 
 #: (topic, key, value, headers, partition or None for the key's default partition)
 Row = tuple[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]] | None, int | None]
@@ -33,10 +36,16 @@ class Publisher:
     """Publishes rows in per-partition batches; :meth:`publish` returns once all are acked
     (raises ``TimeoutError`` when they are not within ``ack_timeout`` seconds)."""
 
-    def __init__(self, producer: Callable[[], AIOKafkaProducer], ack_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        producer: Callable[[], AIOKafkaProducer],
+        ack_timeout: float = 60.0,
+        slow_after: float = 10.0,
+    ) -> None:
         self._producer = producer
         self._partitions: dict[str, list[int]] = {}
         self._ack_timeout = ack_timeout
+        self._slow_after = slow_after
 
     async def partitions(self, topic: str) -> list[int]:
         """The topic's partition ids, sorted (metadata fetched on first use)."""
@@ -48,9 +57,35 @@ class Publisher:
 
     async def publish(self, rows: Iterable[Row]) -> None:
         """Send every row; wait until Kafka acknowledged all of them."""
+        # Bounded: a batch whose acks never come (seen right after start-up, while the
+        # changelog partitions got their leaders) fails and is retried by the caller (same
+        # records, same ids) instead of stalling the agent; a slow one is logged with what
+        # the producer knows of the partitions it waits for.
+        async with asyncio.timeout(self._ack_timeout):
+            pending = await self._send(rows)
+            if pending:
+                _, late = await asyncio.wait(pending.values(), timeout=self._slow_after)
+                if late:
+                    self._log_late([(t, p) for (t, p, _), f in pending.items() if f in late])
+                await asyncio.gather(*pending.values())
+
+    def _log_late(self, tps: list[tuple[str, int]]) -> None:
+        """Warn which partitions' acks are late, with the leader the producer sees for each
+        (None: unknown topic; -1: no leader yet)."""
+        cluster = self._producer().client.cluster
+        leaders = {f"{t}[{p}]": cluster.leader_for_partition(TopicPartition(t, p)) for t, p in tps}
+        log.warning(
+            "no acks after %.0f s for %d partition batches; the producer sees leaders %s",
+            self._slow_after,
+            len(tps),
+            leaders,
+        )
+
+    async def _send(self, rows: Iterable[Row]) -> dict[Any, asyncio.Future[Any]]:
+        """Hand every row to the producer; the delivery futures by (topic, partition, n)."""
         producer = self._producer()
         batches: dict[tuple[str, int], Any] = {}
-        futures: list[asyncio.Future[Any]] = []
+        futures: dict[tuple[str, int, int], asyncio.Future[Any]] = {}
         hashes: dict[bytes, int] = {}
         for topic, key, value, headers, partition in rows:
             if partition is None:
@@ -67,18 +102,15 @@ class Publisher:
             if batch is None:
                 batch = batches[tp] = producer.create_batch()
             if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                sent = await producer.send_batch(batch, topic, partition=partition)
+                futures[(topic, partition, len(futures))] = sent
                 batch = batches[tp] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"record of {len(value or b'')} bytes exceeds the batch size")
         for (topic, partition), batch in batches.items():
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-        if futures:
-            # Bounded: a batch whose acks never come (seen once right after start-up, while
-            # the changelog partitions got their leaders) fails and is retried by the caller
-            # (same records, same ids) instead of stalling the agent.
-            async with asyncio.timeout(self._ack_timeout):
-                await asyncio.gather(*futures)
+            sent = await producer.send_batch(batch, topic, partition=partition)
+            futures[(topic, partition, len(futures))] = sent
+        return futures
 
     def forget(self) -> None:
         """Drop cached partition counts (topics may have been re-created)."""
