@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="consumer-group session timeout: how long a dead worker's partitions "
         "wait before another worker takes them (heartbeats every third of it)",
     )
+    streams_slow_batch_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="a worker batch running this long is logged with where it waits "
+        "(see streams/stuck.py)",
+    )
     streams_stall_seconds: float = Field(
         5.0,
         ge=2,

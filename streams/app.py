@@ -60,6 +60,7 @@ from streams.publisher import Publisher
 from streams.rebuild import ProjectionGuard
 from streams.runtime import BatchRuntime
 from streams.stall import StallWatch, revive_stalled
+from streams.stuck import SlowBatchWatch, where_stuck
 from streams.tuning import fast_drain, quiet_sensors, tune_gc
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,20 @@ def create_app(settings: Settings | None = None) -> faust.App:
         also while no batch arrives (see :mod:`streams.rebuild`)."""
         runtime()
         await state["guard"].ensure()
+
+    slow = SlowBatchWatch(after=settings.streams_slow_batch_seconds)
+
+    @app.timer(1.0)
+    async def watch_batch() -> None:
+        """Log where the running batch is stuck once it has run far too long (see
+        :mod:`streams.stuck`)."""
+        started = state.get("batch_started")
+        if slow.due(time.monotonic(), started):
+            log.warning(
+                "a batch has run for %.0f s; where it waits:\n%s",
+                slow.after,
+                where_stuck(producer()),
+            )
 
     def in_long_batch() -> bool:  # nothing is committed until it ends
         started = state.get("batch_started")

@@ -13,6 +13,7 @@ from aiokafka.partitioner import murmur2
 
 from gridhub.settings import Settings
 from streams.publisher import Publisher, Row
+from streams.stuck import producer_state
 from tests.streams.support import drop_topics, prepare_topics
 
 pytestmark = pytest.mark.integration
@@ -92,3 +93,18 @@ async def test_late_acks_are_logged_with_the_leaders(
         leader = cluster.leader_for_partition(TopicPartition(topic, p))
         assert leader is not None and leader >= 0
         assert f"'{topic}[{p}]': {leader}" in late[0]
+
+
+async def test_the_stuck_report_reads_the_producer(
+    settings: Settings, producer: AIOKafkaProducer
+) -> None:
+    """streams/stuck.py reads aiokafka's private fields: they exist in the pinned version."""
+    topic = prepare_topics(settings).alerts
+    try:
+        await Publisher(lambda: producer).publish([(topic, b"k", b"v", None, None)])
+        state = producer_state(producer)
+    finally:
+        drop_topics(settings)
+    assert "unavailable" not in state, state
+    assert "unsent batches (count, leader) {}" in state  # everything was acked
+    assert "sender task done False" in state
