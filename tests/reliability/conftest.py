@@ -13,6 +13,7 @@ import pytest
 
 from gridhub.settings import Settings
 from tests.streams.support import dept_city
+from tests.support.logs import log_warnings
 from tests.support.private_kafka import PrivateKafka
 from tests.support.private_redis import PrivateRedis
 from tests.support.system import System
@@ -62,3 +63,7 @@ def system(rsettings: Settings, tmp_path: Path) -> Iterator[System]:
     """The system's processes for ``rsettings`` (started by the test; stopped afterwards)."""
     with System(rsettings, tmp_path / "system") as running:
         yield running
+    # shown only when the test failed (captured output): the worker's warnings, among them
+    # re-reads, stalls and where a batch that ran too long waited
+    if running.log("streams").exists():
+        print(log_warnings(running.log_text("streams")))

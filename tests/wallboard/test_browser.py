@@ -30,6 +30,7 @@ from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_to
 from gridhub.keys import RedisKeys
 from gridhub.topics import Topics
 from tests.conftest import ROOT
+from tests.support.logs import log_warnings
 from tests.wallboard.conftest import matter_delta, matter_view
 from wallboard.app import Gateway
 
@@ -293,6 +294,9 @@ def system(settings: Any, city, tmp_path: Path) -> Iterator[dict[str, Any]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         delete_topics_with_prefix(settings, settings.topic_prefix)
+        # shown only when the test failed (captured output): the worker's warnings, among
+        # them where a batch that ran too long waited (streams/stuck.py)
+        print(log_warnings((ARTIFACTS / "e2e-streams.log").read_text(errors="replace"), 400))
 
 
 async def _ready(url: str, seconds: float = 60) -> None:
