@@ -155,6 +155,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
         web_bind=settings.host,
         web_host=settings.host,
         producer_acks=-1,
+        # Faust's default is 1,200 s: one produce request whose response never came would
+        # hold every later batch to that broker for 20 minutes (aiokafka keeps one request
+        # in flight per broker). Kafka's own clients default to 30 s; the request is then
+        # failed, and its batches are sent again.
+        producer_request_timeout=30.0,
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,
         producer_max_request_size=4 * 1024 * 1024,
