@@ -248,13 +248,13 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def run_batch(events: Sequence[EventT]) -> None:
         rt = runtime()
         guard: ProjectionGuard = state["guard"]
-        async with guard.lock:  # a rebuild of an empty store never interleaves a batch
-            await guard.ensure(locked=True)
-            state["batch_started"] = time.monotonic()
-            try:
+        state["batch_started"] = time.monotonic()  # a rebuild it waits for counts too
+        try:
+            async with guard.lock:  # a rebuild of an empty store never interleaves a batch
+                await guard.ensure(locked=True)
                 await handle_batch(rt, events)
-            finally:
-                state["batch_started"] = None
+        finally:
+            state["batch_started"] = None
 
     @app.timer(1.0)
     async def watch_projections() -> None:
