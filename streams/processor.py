@@ -123,9 +123,12 @@ class BatchResult:
 class Processor:
     """Applies batches of input records through the domain (see the module doc)."""
 
-    def __init__(self, ctx: Context, topics: Topics) -> None:
+    def __init__(self, ctx: Context, topics: Topics, outputs: bool = True) -> None:
+        """``outputs=False``: a replay for the projections only (:mod:`streams.rebuild`): no
+        output records (events, tasks, deltas, alerts) nor timers are made."""
         self.ctx = ctx
         self.topics = topics
+        self.outputs = outputs
         self.ladder = len(ctx.policy.ladder)
         # pending_timers of the latest state of recently changed matters, by matter id:
         # (version, timers). A state's timers are computed once, when it is made, and
@@ -295,7 +298,8 @@ class Processor:
         for event in events:
             body = codec.event_bytes(event)
             step.payloads.append(body)
-            out.records.append((events_topic, messages.event_record(event, body)))
+            if self.outputs:
+                out.records.append((events_topic, messages.event_record(event, body)))
             if state is None:
                 continue
             alert = alert_message(event, state)
@@ -305,7 +309,8 @@ class Processor:
                 self._hotspot(event, state, work.partition, step, out, detector_of)
 
     def _alert(self, alert: AlertMessage, field: str, step: Step, out: BatchResult) -> None:
-        out.urgent.append((self.topics.alerts, messages.alert_record(alert, out.now)))
+        if self.outputs:
+            out.urgent.append((self.topics.alerts, messages.alert_record(alert, out.now)))
         out.alerts.append(Alert(alert, field, step.tp, step.offset))
 
     def _hotspot(
@@ -369,6 +374,8 @@ class Processor:
         work.view = view
         # The view is encoded once and spliced into the task and delta bodies.
         work.view_bytes = codec.dumps(view)
+        if not self.outputs:
+            return  # the projections need the view only (timers: from the final states)
         encoded = orjson.Fragment(work.view_bytes)
         departments = list(state.departments)
         if before is not None:

@@ -6,7 +6,8 @@ unit and department, alerts, queues) depend on the matter's state *after* that r
 Processor` recomputes exactly those steps from ``matters.intake`` + ``matters.commands``
 (every ``DeadlineDue`` tick is on ``matters.commands``, so the replay is deterministic), and
 they are written by the worker's own :class:`~streams.projections.Projector`: one projection
-code path, live or rebuilt. Nothing is published to Kafka (but dead letters).
+code path, live or rebuilt. Nothing is published to Kafka: the processor runs without
+output records (``outputs=False``; dead letters are counted, the live worker sent them).
 
 API tokens are restored too, first, from their own compacted topic
 (:func:`gridhub.token_log.restore_tokens`): Redis is not their durable record either.
@@ -169,7 +170,7 @@ async def rebuild(
     client = redis if redis is not None else aioredis.from_url(str(settings.redis_url))
     keys, topics = RedisKeys(settings.redis_prefix), Topics.from_settings(settings)
     ctx = build_context(settings)  # its own context: live fallback-year notices stay live
-    processor = Processor(ctx, topics)
+    processor = Processor(ctx, topics, outputs=False)  # projections only
     projector = Projector(client, keys, ctx, max(600, settings.command_status_ttl_seconds))
     index = DeadlineIndex(client, keys)
     report = RebuildReport()

@@ -235,3 +235,37 @@ def test_hotspot_alert(processor: Processor, topics: Topics) -> None:
     result = h.run(*[(topics.intake, intake_record(m)) for m in ms])
     hot = [a for a in by_topic(result, topics.alerts) if a.data["kind"] == "hotspot"]
     assert [a.data["matter_id"] for a in hot] == [ms[2].matter_id]  # threshold 3
+
+
+def test_a_projection_only_replay_computes_what_the_projections_need_and_no_output(
+    processor: Processor, topics: Topics, ctx: Context
+) -> None:
+    """``outputs=False`` (the rebuild): the same states, views, timeline payloads and
+    alerts as the worker's processing, and no output record or timer."""
+    m = intake_matter("TEST-FAST", urgency="urgent")
+    items: list[tuple[str, KafkaRecord]] = [(topics.intake, intake_record(m))]
+    live, replay = Harness(processor), Harness(Processor(ctx, topics, outputs=False))
+    first = [h.run(*items) for h in (live, replay)]
+    yellow = next(t for t in pending_timers(live.states[m.matter_id], ctx) if t.level == "yellow")
+    tick = DeadlineDue(
+        matter_id=m.matter_id,
+        actor=SYSTEM,
+        at=datetime.now(UTC) + timedelta(seconds=4),
+        command_id=yellow.warning_id,
+        warning_id=yellow.warning_id,
+        level="yellow",
+        kind=yellow.kind,
+        generation=yellow.generation,
+    )
+    second = [h.run((topics.commands, command_record(tick))) for h in (live, replay)]
+    assert live.states == replay.states
+    assert first[0].records and first[0].schedule and second[0].urgent  # the worker's outputs
+    for a, b in (first, second):
+        assert b.records == [] and b.urgent == [] and b.schedule == {} and b.cancel == {}
+        assert [(w.view_bytes, [s.payloads for s in w.steps]) for w in a.works.values()] == [
+            (w.view_bytes, [s.payloads for s in w.steps]) for w in b.works.values()
+        ]
+        assert [(x.message, x.field, x.offset) for x in a.alerts] == [
+            (x.message, x.field, x.offset) for x in b.alerts
+        ]
+    assert second[1].alerts[0].field == f"w|{yellow.kind}|{yellow.generation}|yellow"
