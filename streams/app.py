@@ -224,9 +224,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         state["worker_ready"] = True
         ensure_topics(settings, all_topics(topics, ctx.city))
         fast_drain(app)
-        state["delivery"] = guard_input_delivery(
-            app, intake=topics.intake, commands=topics.commands
-        )
+        guard_input_delivery(app, {topics.intake, topics.commands})
         quiet_sensors(app)
         tune_gc()
 
@@ -285,9 +283,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def watch_inputs() -> None:
         """Seek back an input partition whose committed offset is stuck below its log end
         (see :mod:`streams.stall`)."""
-        guards = state.get("delivery")
-        held = guards.intake_first.waiting if guards is not None else None
-        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch, held)
+        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch)
 
     @app.task
     async def fire_deadlines() -> None:

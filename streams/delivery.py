@@ -17,7 +17,7 @@ seeks, gaps and commits logged) caught three forms of it:
   Faust logged the hole as a gap and committed past it, so their warnings never fired;
 * ranges of intake were committed unprocessed, and partitions stopped being delivered.
 
-Three guards, installed by :func:`guard_input_delivery`:
+Two guards, installed by :func:`guard_input_delivery`:
 
 :class:`HeldResumes`
     While the app is rebalancing, resuming an input partition waits for the next
@@ -30,30 +30,18 @@ Three guards, installed by :func:`guard_input_delivery`:
     missing offset, so they are read again. A real hole in the log (a transaction marker, a
     compacted record) comes back as exactly the same skip: the second time it is let
     through, and Faust's gap logic steps over it.
-:class:`IntakeFirst`
-    After each assignment, a partition of ``matters.commands`` is resumed only once the
-    same partition of ``matters.intake`` has been delivered up to the end it had then. A
-    worker that dies after publishing a batch's outputs but before saving its states
-    leaves commands about matters whose Accept its replacement reads again: department
-    tasks and projections went out (users act on them), and so did deadline timers (the
-    replacement's firer sends their ticks at once). Fetched first, such a command met an
-    unknown matter and was lost, and a rebuild from Kafka, which applies it after the
-    Accept, disagreed with the live projections. Every command about a matter is written
-    after its Accept is in intake, so reading intake to that end first restores the
-    order. The price: after a restart, commands (ticks included) wait for the intake
-    backlog, which is read at full speed meanwhile.
 
-All three are pure bookkeeping; the adapter wraps the consumer's ``resume_partitions``,
+Both are pure bookkeeping; the adapter wraps the consumer's ``resume_partitions``,
 ``perform_seek``, ``seek`` and ``getmany`` (a partition's expected offset is set again by
 the seek that follows each assignment)::
 
-    guard_input_delivery(app, intake="matters.intake", commands="matters.commands")
+    guard_input_delivery(app, {"matters.intake", "matters.commands"})
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -116,100 +104,22 @@ class NextOffsets(Generic[P]):
         return None
 
 
-@dataclass
-class IntakeFirst(Generic[P]):
-    """Command partitions waiting for their intake partition to reach an offset (see
-    module doc)."""
-
-    #: intake partition -> (offset it must deliver, command partitions waiting for it)
-    _waits: dict[P, tuple[int, set[P]]] = field(default_factory=dict)
-
-    def hold(
-        self,
-        pairs: Mapping[P, P],
-        ends: Mapping[P, int],
-        starts: Mapping[P, int | None],
-    ) -> set[P]:
-        """Start over: ``pairs`` maps each command partition about to be resumed to its
-        intake partition, ``ends`` gives the intake partitions' log ends now and ``starts``
-        where their reading starts (None: unknown). Returns the command partitions that
-        may resume at once; the others wait for :meth:`delivered`."""
-        self._waits = {}
-        free: set[P] = set()
-        for command, intake in pairs.items():
-            end, start = ends.get(intake), starts.get(intake)
-            if not end or (start is not None and start >= end):
-                free.add(command)
-            else:
-                self._waits.setdefault(intake, (end - 1, set()))[1].add(command)
-        return free
-
-    def delivered(self, intake: P, offset: int) -> set[P]:
-        """The command partitions released by delivering ``intake``'s record at ``offset``."""
-        wait = self._waits.get(intake)
-        if wait is None or offset < wait[0]:
-            return set()
-        del self._waits[intake]
-        return wait[1]
-
-    def waiting(self, partition: P) -> bool:
-        """Whether command ``partition`` is held back."""
-        return any(partition in held for _, held in self._waits.values())
-
-
-@dataclass
-class DeliveryGuards:
-    """What :func:`guard_input_delivery` installed (its state, for logs and the stall watch)."""
-
-    offsets: NextOffsets[Any]
-    intake_first: IntakeFirst[Any]
-
-
-def guard_input_delivery(app: Any, *, intake: str, commands: str) -> DeliveryGuards:
-    """Install the three guards on ``app.consumer`` for its input topics ``intake`` and
-    ``commands`` (once per consumer; see module doc)."""
+def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
+    """Install both guards on ``app.consumer`` for the topics ``inputs`` (once per
+    consumer; see module doc)."""
     consumer = app.consumer
     gate: HeldResumes[Any] = HeldResumes()
     offsets: NextOffsets[Any] = NextOffsets()
-    first: IntakeFirst[Any] = IntakeFirst()
     resume, perform_seek = consumer.resume_partitions, consumer.perform_seek
     seek, getmany = consumer.seek, consumer.getmany
 
     def is_input(tp: Any) -> bool:
-        return tp.topic in (intake, commands)
+        return tp.topic in inputs
 
     def resume_partitions(partitions: Iterable[Any]) -> None:
-        asked = {tp for tp in partitions if not first.waiting(tp)}
-        now = gate.resume_now(asked, app.rebalancing, is_input)
+        now = gate.resume_now(partitions, app.rebalancing, is_input)
         if now:
             resume(now)
-
-    async def held_for_intake(partitions: set[Any]) -> set[Any]:
-        """The command partitions of ``partitions`` that now wait for their intake."""
-        assigned = set(consumer.assignment())
-        pairs = {tp: tp._replace(topic=intake) for tp in partitions if tp.topic == commands}
-        pairs = {c: i for c, i in pairs.items() if i in assigned}
-        if not pairs:
-            first.hold({}, {}, {})
-            return set()
-        try:
-            ends = await consumer.highwaters(*set(pairs.values()))
-        except Exception:  # the order guard is lost, not the records: say so
-            log.exception("intake log ends unknown: commands are not held for intake")
-            first.hold({}, {}, {})
-            return set()
-        starts = {i: consumer._read_offset.get(i) for i in pairs.values()}
-        waiting = set(pairs) - first.hold(pairs, ends, starts)
-        for tp in sorted(waiting):
-            log.info(
-                "input %s[%d] waits until %s[%d] is read to offset %d",
-                tp.topic,
-                tp.partition,
-                intake,
-                tp.partition,
-                ends[pairs[tp]],
-            )
-        return waiting
 
     async def seek_then_resume() -> None:
         try:
@@ -217,25 +127,10 @@ def guard_input_delivery(app: Any, *, intake: str, commands: str) -> DeliveryGua
             for tp in consumer.assignment():
                 if is_input(tp):  # Faust's read offset is now the committed one (or None)
                     offsets.sought(tp, consumer._read_offset.get(tp))
-        except BaseException:
+        finally:
             held = gate.release() & set(consumer.assignment())
             if held:
                 resume(held)
-            raise
-        held = gate.release() & set(consumer.assignment())
-        if held:
-            try:
-                waiting = await held_for_intake(held)
-            except BaseException:  # cancelled: never leave a partition paused
-                resume(held)
-                raise
-            resume(held - waiting)
-
-    def release_commands(tp: Any, offset: int) -> None:
-        released = first.delivered(tp, offset) & set(consumer.assignment())
-        if released and not app.rebalancing:  # else the rebalance's own resume holds them
-            log.info("input %s[%d] read to its end: commands resume", tp.topic, tp.partition)
-            resume(released)
 
     async def seek_input(partition: Any, offset: int) -> None:
         await seek(partition, offset)
@@ -250,8 +145,6 @@ def guard_input_delivery(app: Any, *, intake: str, commands: str) -> DeliveryGua
             back = offsets.check(tp, message.offset) if is_input(tp) else None
             if back is None:
                 yield tp, message
-                if tp.topic == intake:
-                    release_commands(tp, message.offset)
                 continue
             REREADS.inc()
             log.warning(
@@ -271,4 +164,4 @@ def guard_input_delivery(app: Any, *, intake: str, commands: str) -> DeliveryGua
     consumer.perform_seek = seek_then_resume
     consumer.seek = seek_input
     consumer.getmany = contiguous
-    return DeliveryGuards(offsets, first)
+    return offsets

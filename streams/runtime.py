@@ -19,11 +19,9 @@ Order, and why it gives at-least-once outputs with exactly-once effects:
 
 A crash before (4) replays the batch from the last commit with the old state: the same
 outputs are produced again with the same deterministic ids (consumers dedupe by id) and
-projections skip the offsets already written. Commands about its matters that were sent
-meanwhile (ticks of its timers, users acting on its projections) are applied after the
-replayed Accepts (:class:`streams.delivery.IntakeFirst`), as a rebuild applies them. A
-crash after (4) but before the commit replays inputs against the new state: commands are
-idempotent there (a duplicate Accept or an already fired warning produces nothing).
+projections skip the offsets already written. A crash after (4) but before the commit
+replays inputs against the new state: commands are idempotent there (a duplicate Accept
+or an already fired warning produces nothing).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class StallWatch:
         """Partitions whose log end is past their committed offset while that offset has not
         moved for ``after`` seconds; each one is reported once per ``after`` seconds."""
         out: list[Partition] = []
-        for tp in [tp for tp in self._since if tp not in ends]:  # not watched now: forget
+        for tp in [tp for tp in self._since if tp not in ends]:  # not assigned now: forget
             del self._since[tp]
         for tp, end in ends.items():
             position = committed.get(tp) or 0
@@ -77,25 +77,20 @@ class StallWatch:
 
 
 async def revive_stalled(
-    app: Any,
-    watch: StallWatch,
-    topics: Sequence[str],
-    busy: Callable[[], bool],
-    held: Callable[[Any], bool] | None = None,
+    app: Any, watch: StallWatch, topics: Sequence[str], busy: Callable[[], bool]
 ) -> list[Any]:
     """One check of the worker's input partitions of ``topics`` (call every few seconds):
     each stalled one is logged with what the consumer holds for it, made active and sought
     back to its committed offset. ``busy``: whether a long batch is being handled (it
-    commits nothing until it ends, so the clocks start again); ``held``: whether a
-    partition is held back on purpose (:class:`streams.delivery.IntakeFirst`), so not
-    watched. Returns the partitions revived."""
+    commits nothing until it ends, so the clocks start again). Returns the partitions
+    revived."""
     if busy():
         watch.forget()
         return []
     if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
         return []
     consumer = app.consumer
-    inputs = [tp for tp in consumer.assignment() if tp.topic in topics and not (held and held(tp))]
+    inputs = [tp for tp in consumer.assignment() if tp.topic in topics]
     if not inputs:
         return []
     ends = await consumer.highwaters(*inputs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.delivery import HeldResumes, IntakeFirst, NextOffsets
+from streams.delivery import HeldResumes, NextOffsets
 
 INTAKE0, INTAKE1, CHANGELOG0 = ("intake", 0), ("intake", 1), ("changelog", 0)
 
@@ -97,56 +97,3 @@ def test_nothing_is_delivered_past_a_skip_until_the_skip_is_read(fetched: list[i
     seen = set(delivered)
     for offset in range(max(seen, default=-1)):
         assert offset in seen or offset in holes
-
-
-COMMANDS0, COMMANDS1 = ("commands", 0), ("commands", 1)
-PAIRS = {COMMANDS0: INTAKE0, COMMANDS1: INTAKE1}
-
-
-def test_commands_wait_until_their_intake_is_read_to_its_end() -> None:
-    first: IntakeFirst[tuple[str, int]] = IntakeFirst()
-    assert first.hold(PAIRS, {INTAKE0: 10, INTAKE1: 5}, {INTAKE0: 7, INTAKE1: 5}) == {COMMANDS1}
-    assert first.waiting(COMMANDS0) and not first.waiting(COMMANDS1)
-    assert first.delivered(INTAKE0, 7) == set()
-    assert first.delivered(INTAKE1, 5) == set()  # another partition's intake frees nothing
-    assert first.delivered(INTAKE0, 9) == {COMMANDS0}
-    assert not first.waiting(COMMANDS0)
-    assert first.delivered(INTAKE0, 10) == set()  # released once
-
-
-def test_an_empty_or_unknown_intake_holds_nothing_and_an_unread_one_does() -> None:
-    first: IntakeFirst[tuple[str, int]] = IntakeFirst()
-    assert first.hold(PAIRS, {INTAKE0: 0}, {}) == {COMMANDS0, COMMANDS1}
-    # no committed offset yet (start None): the whole log comes first
-    assert first.hold(PAIRS, {INTAKE0: 3, INTAKE1: 0}, {INTAKE0: None}) == {COMMANDS1}
-    assert first.waiting(COMMANDS0)
-
-
-def test_a_new_hold_replaces_the_old_one() -> None:
-    first: IntakeFirst[tuple[str, int]] = IntakeFirst()
-    first.hold(PAIRS, {INTAKE0: 10, INTAKE1: 10}, {INTAKE0: 0, INTAKE1: 0})
-    assert first.hold({COMMANDS1: INTAKE1}, {INTAKE1: 4}, {INTAKE1: 4}) == {COMMANDS1}
-    assert not first.waiting(COMMANDS0) and first.delivered(INTAKE0, 9) == set()
-
-
-@given(
-    end=st.integers(min_value=0, max_value=50),
-    start=st.one_of(st.none(), st.integers(min_value=0, max_value=60)),
-    delivered=st.lists(st.integers(min_value=0, max_value=80), max_size=30),
-)
-def test_commands_are_never_released_before_the_intake_end(
-    end: int, start: int | None, delivered: list[int]
-) -> None:
-    """Whatever is delivered, the commands run only once intake reached the end it had,
-    and always do once it did."""
-    first: IntakeFirst[tuple[str, int]] = IntakeFirst()
-    free = first.hold({COMMANDS0: INTAKE0}, {INTAKE0: end}, {INTAKE0: start})
-    caught_up = end == 0 or (start is not None and start >= end)
-    assert (free == {COMMANDS0}) == caught_up
-    seen = -1
-    for offset in sorted(delivered):
-        released = first.delivered(INTAKE0, offset)
-        if released:
-            assert offset >= end - 1 and seen < end - 1 and not caught_up
-        seen = max(seen, offset)
-    assert first.waiting(COMMANDS0) == (not caught_up and seen < end - 1)
