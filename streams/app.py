@@ -50,6 +50,7 @@ from gridhub.kafka_admin import all_topics, ensure_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings, get_settings
 from gridhub.topics import Topics
+from streams.catchup import CaughtUp
 from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
 from streams.delivery import guard_input_delivery
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
 
     publisher = Publisher(producer)
     watch = StallWatch(after=settings.streams_stall_seconds)
+    caught = CaughtUp()
 
     async def send_ticks(rows: list[tuple[KafkaRecord, int]]) -> None:
         await publisher.publish((topics.commands, r.key, r.value, r.headers, p) for r, p in rows)
@@ -231,6 +233,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     @app.on_partitions_revoked.connect
     async def _revoked(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
         watch.forget()
+        caught.forget()
         if "runtime" in state:
             state["runtime"].forget_partitions()
 
@@ -253,6 +256,30 @@ def create_app(settings: Settings | None = None) -> faust.App:
                 await handle_batch(rt, events)
         finally:
             state["batch_started"] = None
+        for event in events:
+            message = event.message
+            if message.topic == topics.intake:
+                caught.processed(message.partition, message.offset)
+
+    @app.timer(0.5)
+    async def track_assignment() -> None:
+        """Note each newly owned partition's intake end: its deadlines fire once that much
+        intake is processed (see :mod:`streams.catchup`)."""
+        if app.rebalancing or app.in_recovery:
+            return
+        new = caught.unknown(owned_partitions())
+        consumer: Any = app.consumer
+        tps = [tp for tp in consumer.assignment() if tp.topic == topics.intake]
+        tps = [tp for tp in tps if tp.partition in new]
+        if not tps:
+            return
+        try:
+            ends = await consumer.highwaters(*tps)
+        except Exception as exc:  # e.g. revoked meanwhile: the next tick asks again
+            log.warning("intake log ends unknown (%r); deadlines of %s wait", exc, sorted(new))
+            return
+        committed = {tp.partition: consumer._committed_offset.get(tp) for tp in tps}
+        caught.assigned({tp.partition: ends[tp] for tp in tps}, committed)
 
     @app.timer(1.0)
     async def watch_projections() -> None:
@@ -290,7 +317,10 @@ def create_app(settings: Settings | None = None) -> faust.App:
         """Claim due deadlines of the owned partitions and send their DeadlineDue commands."""
         rt = runtime()
 
-        firer = DeadlineFirer(rt.index, send_ticks, owned_partitions, ticks_record)
+        def ready() -> set[int]:
+            return caught.ready(owned_partitions())
+
+        firer = DeadlineFirer(rt.index, send_ticks, ready, ticks_record)
         await firer.run()
 
     @app.page("/metrics")

@@ -1,0 +1,90 @@
+"""A deadline left in the index for a matter whose Accept is still unread fires only after
+that Accept is applied (streams/catchup.py), so its tick never meets an unknown matter.
+
+The log and the index are laid out before the worker starts as a killed worker leaves them
+(its timers written, its states not saved): thousands of intake records, then the matter's
+Accept, on one partition, and the matter's sign-for warning due now in that partition's
+deadline index. Without the gate the firer sends the tick at once, the worker applies it
+before it reaches the Accept and rejects it (unknown matter); the warning then fires from
+a second tick, with another time than a rebuild from Kafka gives it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiokafka.partitioner import murmur2
+
+from gridhub.cloudevents import CloudEvent
+from gridhub.domain.sla import warning_id
+from gridhub.intake import IntakeMatter
+from gridhub.keys import RedisKeys
+from gridhub.settings import Settings
+from tests.streams.support import (
+    collect,
+    dept_city,
+    drop_topics,
+    intake_matter,
+    intake_record,
+    prepare_topics,
+    publish,
+    with_city,
+    worker,
+    worker_log_tail,
+)
+
+pytestmark = pytest.mark.integration
+
+BACKLOG = 6000  # intake records before the matter's Accept: several fetches' worth
+FAST = {"sign_for": "3s", "resolve": "6s", "report_in": "3s"}
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition a keyed record lands on (the producers' murmur2 default)."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+async def test_a_deadline_of_an_unread_matter_fires_after_its_accept(
+    settings: Settings, tmp_path: Path, redis_client: aioredis.Redis
+) -> None:
+    s = with_city(settings, dept_city(tmp_path, FAST))
+    topics = prepare_topics(s)
+    matter = intake_matter("TEST-DEPT", urgency="urgent")
+    p = partition_of(matter.matter_id, s.topic_partitions)
+    backlog: list[IntakeMatter] = []
+    while len(backlog) < BACKLOG:
+        other = intake_matter("TEST-DEPT", urgency="urgent")
+        if partition_of(other.matter_id, s.topic_partitions) == p:
+            backlog.append(other)
+    records = [intake_record(m) for m in [*backlog, matter]]
+    assert records[-1].key == matter.matter_id.encode()  # what partition_of hashes
+    publish(s, topics.intake, records)
+    wid = warning_id(matter.matter_id, "sign_for", 1, "yellow")
+    await redis_client.zadd(RedisKeys(s.redis_prefix).deadlines(p), {wid: time.time()})
+
+    log = f"streams-test-{s.topic_prefix.strip('.')}"  # the name worker() logs under
+    try:
+        with worker(s, tmp_path / "faust", GRIDHUB_STREAMS_BATCH_SIZE="500"):
+
+            def fired(evs: list[CloudEvent]) -> bool:
+                return any(e.id == wid for e in evs)
+
+            alerts = await collect(s, topics.alerts, fired, within=120)
+
+            def accepted(evs: list[CloudEvent]) -> bool:
+                return any(
+                    e.subject == matter.matter_id and e.data["type"] == "accepted" for e in evs
+                )
+
+            events = await collect(s, topics.events, accepted, settle=1.0)
+            tail = worker_log_tail(log)
+    finally:
+        drop_topics(s)
+    mine = [e for e in events if e.subject == matter.matter_id]
+    assert any(e.data["type"] == "accepted" for e in mine), tail
+    rejected = [e.data["reason"] for e in mine if e.data["type"] == "rejected"]
+    assert rejected == [], f"a tick met the matter before its Accept: {rejected}\n{tail}"
+    assert [a.id for a in alerts].count(wid) >= 1, tail
