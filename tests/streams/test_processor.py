@@ -9,10 +9,10 @@ import orjson
 
 from gridhub.cloudevents import CloudEvent, KafkaRecord, decode, encode
 from gridhub.commands_topic import command_record, ticks_record
-from gridhub.domain.commands import SYSTEM, Actor, DeadlineDue, ReportUp, SignFor
+from gridhub.domain.commands import Actor, ReportUp, SignFor
 from gridhub.domain.context import Context
 from gridhub.domain.hotspot import HotspotDetector
-from gridhub.domain.machine import pending_timers
+from gridhub.domain.machine import pending_timers, timer_command
 from gridhub.domain.matter import Matter
 from gridhub.intake import IntakeMatter
 from gridhub.topics import Topics
@@ -169,16 +169,7 @@ def test_deadline_tick_alerts_once(processor: Processor, topics: Topics, ctx: Co
     m = intake_matter("TEST-FAST", urgency="urgent")
     h.run((topics.intake, intake_record(m)))
     yellow = next(t for t in pending_timers(h.states[m.matter_id], ctx) if t.level == "yellow")
-    tick = DeadlineDue(
-        matter_id=m.matter_id,
-        actor=SYSTEM,
-        at=datetime.now(UTC) + timedelta(seconds=4),
-        command_id=yellow.warning_id,
-        warning_id=yellow.warning_id,
-        level="yellow",
-        kind=yellow.kind,
-        generation=yellow.generation,
-    )
+    tick = timer_command(yellow, datetime.now(UTC) + timedelta(seconds=4))
     first = h.run((topics.commands, command_record(tick)), (topics.commands, command_record(tick)))
     alerts = by_topic(first, topics.alerts)
     assert [a.data["level"] for a in alerts] == ["yellow", "grid_alert"]
@@ -247,16 +238,7 @@ def test_a_projection_only_replay_computes_what_the_projections_need_and_no_outp
     live, replay = Harness(processor), Harness(Processor(ctx, topics, outputs=False))
     first = [h.run(*items) for h in (live, replay)]
     yellow = next(t for t in pending_timers(live.states[m.matter_id], ctx) if t.level == "yellow")
-    tick = DeadlineDue(
-        matter_id=m.matter_id,
-        actor=SYSTEM,
-        at=datetime.now(UTC) + timedelta(seconds=4),
-        command_id=yellow.warning_id,
-        warning_id=yellow.warning_id,
-        level="yellow",
-        kind=yellow.kind,
-        generation=yellow.generation,
-    )
+    tick = timer_command(yellow, datetime.now(UTC) + timedelta(seconds=4))
     second = [h.run((topics.commands, command_record(tick))) for h in (live, replay)]
     assert live.states == replay.states
     assert first[0].records and first[0].schedule and second[0].urgent  # the worker's outputs
