@@ -26,7 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bench.support import baseline_clients, cleanup, create_topics
+from bench.support import baseline_clients, cleanup, create_topics, redis_cpu_seconds
 from gridhub.domain.hotspot import HotspotDetector
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
@@ -85,12 +85,6 @@ def _prepare(
     return rows, plans, projector, redis
 
 
-async def _redis_cpu(redis: aioredis.Redis) -> float:
-    """CPU seconds the Redis server's main process has used (``INFO cpu``)."""
-    info = await redis.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
 async def _in_order(projector: Projector, calls: list[list[bytes]]) -> None:
     for call in calls:
         await projector.apply(call)
@@ -114,7 +108,7 @@ async def measure_floor(
         await consumer.start()
         n, seen, projected = len(records), 0, 0
         started, cpu = time.monotonic(), time.process_time()
-        redis_cpu = await _redis_cpu(redis)
+        redis_cpu = await redis_cpu_seconds(redis)
         while seen < n:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             out: list[Row] = []
@@ -130,7 +124,7 @@ async def measure_floor(
             await asyncio.gather(*pending)
         elapsed = time.monotonic() - started
         own = (time.process_time() - cpu) / n * 1e6
-        server = (await _redis_cpu(redis) - redis_cpu) / n * 1e6
+        server = (await redis_cpu_seconds(redis) - redis_cpu) / n * 1e6
         return n / elapsed, own, server
     finally:
         await consumer.stop()

@@ -42,17 +42,20 @@ from bench.support import (
     ROOT,
     Phases,
     baseline_clients,
+    broker_pid,
     cleanup,
     cpu_seconds,
     create_topics,
     fresh_settings,
     mark_store_complete,
     offsets_reader,
+    redis_cpu_seconds,
 )
 from bench.system import BenchSystem
 from gridhub.citydata import load_city
 from gridhub.cloudevents import encode
 from gridhub.intake import IntakeMatter, intake_event, matter_id_for
+from gridhub.redisconn import open_redis
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 
@@ -167,20 +170,51 @@ async def _shared_worker(bench: BenchSystem) -> AsyncIterator[Workers]:
     )
 
 
+@dataclass(frozen=True)
+class Window:
+    """The measured stretch of a pipeline run: matters/s, and CPU µs per matter of the
+    workers, the broker (None when not started by ``scripts/kafka.sh``) and Redis server."""
+
+    rate: float
+    worker_us: float
+    broker_us: float | None
+    redis_us: float
+
+    @property
+    def machine_us(self) -> float:
+        """CPU µs per matter of the processes measured (the bench's own poller excluded)."""
+        return self.worker_us + (self.broker_us or 0.0) + self.redis_us
+
+
+class _Cpu:
+    """CPU seconds so far of the workers, the local broker and the Redis server."""
+
+    def __init__(self, settings: Settings, workers: Workers) -> None:
+        self.workers = workers
+        self.broker = broker_pid()
+        self.redis = open_redis(str(settings.redis_url), max_connections=1)
+
+    async def read(self) -> tuple[float, float, float]:
+        worker = sum(cpu_seconds(pid) for pid in self.workers.pids)
+        broker = cpu_seconds(self.broker) if self.broker else 0.0
+        return worker, broker, await redis_cpu_seconds(self.redis)
+
+
 async def _measure_worker(
     settings: Settings, topics: Topics, expected: int, n: int, workers: Workers, within: float
-) -> tuple[float, float]:
-    """Watch the (starting) workers until ``expected`` department records exist: (matters/s
-    sustained, worker CPU µs per matter over the same window)."""
+) -> Window:
+    """Watch the (starting) workers until ``expected`` department records exist; the window
+    runs from the first department record to the last."""
     city = load_city(settings.city_file)
     names = [topics.department(d) for d in city.departments]
     consumer = await offsets_reader(settings, names)
+    cpu = _Cpu(settings, workers)
     try:
         parts = [
             TopicPartition(name, p) for name in names for p in range(settings.topic_partitions)
         ]
         first: float | None = None
-        cpu_first = 0.0
+        at_first = (0.0, 0.0, 0.0)
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             total = await _end_total(consumer, parts)
@@ -188,19 +222,23 @@ async def _measure_worker(
             if total and first is None:
                 first, first_total = now, total
                 _phase("the worker produces")
-                cpu_first = sum(cpu_seconds(pid) for pid in workers.pids)
+                at_first = await cpu.read()
             if total >= expected:
                 assert first is not None
-                done = expected - first_total
-                matters = n * (done / expected)
-                cpu = sum(cpu_seconds(pid) for pid in workers.pids) - cpu_first
-                return matters / max(1e-6, now - first), cpu / max(1.0, matters) * 1e6
+                matters = n * ((expected - first_total) / expected)
+                per = [
+                    (b - a) / max(1.0, matters) * 1e6
+                    for a, b in zip(at_first, await cpu.read(), strict=True)
+                ]
+                broker = per[1] if cpu.broker else None
+                return Window(matters / max(1e-6, now - first), per[0], broker, per[2])
             if not workers.alive():
                 raise RuntimeError(f"a worker exited; see {workers.log}")
             await asyncio.sleep(0.05)
         raise TimeoutError(f"only {total} of {expected} department records in {within:.0f} s")
     finally:
         await consumer.stop()
+        await cpu.redis.aclose()
 
 
 async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tuple[float, float]:
@@ -253,8 +291,12 @@ async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[di
         started = _own_workers(settings, workers) if shared is None else _shared_worker(shared)
         async with started as running:
             within = 60 if quick else 600
-            pipeline, cpu = await _measure_worker(settings, topics, expected, n, running, within)
-        print(f"pipeline: {pipeline:,.0f} matters/s, {cpu:,.0f} CPU µs/matter", file=sys.stderr)
+            window = await _measure_worker(settings, topics, expected, n, running, within)
+        pipeline = window.rate
+        print(
+            f"pipeline: {pipeline:,.0f} matters/s, {window.worker_us:,.0f} CPU µs/matter",
+            file=sys.stderr,
+        )
         _phase("worker done")
         raw, raw_cpu = await _measure_raw(settings, topics.intake, raw_sink, n)
         _phase("raw loop done")
@@ -305,10 +347,32 @@ async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[di
         },
         {
             "name": "worker CPU per matter (all workers)",
-            "value": round(cpu),
+            "value": round(window.worker_us),
             "unit": "µs",
             "target": None,
             "baseline": round(raw_cpu),
+        },
+        *_machine_entries(window),
+    ]
+
+
+def _machine_entries(window: Window) -> list[dict[str, Any]]:
+    """Where the machine's CPU went per matter, and the rate it allows: all cores busy
+    with the measured processes at these costs (what a faster worker could reach)."""
+    broker = "not measured" if window.broker_us is None else f"{window.broker_us:,.0f}"
+    cores = os.cpu_count() or 1
+    return [
+        {
+            "name": "CPU per matter: workers + broker + Redis server",
+            "value": round(window.machine_us),
+            "unit": f"µs (broker {broker}, Redis {window.redis_us:,.0f})",
+            "target": None,
+        },
+        {
+            "name": f"ceiling at these costs ({cores} cores all busy)",
+            "value": round(cores / window.machine_us * 1e6) if window.machine_us else 0,
+            "unit": "matters/s",
+            "target": None,
         },
     ]
 

@@ -136,6 +136,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def broker_pid() -> int | None:
+    """The pid of the Kafka broker ``scripts/kafka.sh`` started (None if it did not: its
+    CPU is then not measured)."""
+    pidfile = ROOT / ".local" / "kafka" / "kafka.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pidfile.read_text().strip())
+        if Path(f"/proc/{pid}").exists():
+            return pid
+    return None
+
+
+async def redis_cpu_seconds(client: aioredis.Redis) -> float:
+    """CPU seconds the Redis server's main process has used so far (``INFO cpu``)."""
+    info = await client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process in KiB (0 when it is gone)."""
     with contextlib.suppress(OSError):
