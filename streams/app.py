@@ -62,7 +62,7 @@ from streams.rebuild import ProjectionGuard
 from streams.runtime import BatchRuntime
 from streams.stall import StallWatch, revive_stalled
 from streams.stuck import SlowBatchWatch, where_stuck
-from streams.tuning import fast_drain, quiet_sensors, tune_gc
+from streams.tuning import batch_without_gc, fast_drain, quiet_sensors, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
         try:
             async with guard.lock:  # a rebuild of an empty store never interleaves a batch
                 await guard.ensure(locked=True)
-                await handle_batch(rt, events)
+                with batch_without_gc():
+                    await handle_batch(rt, events)
         finally:
             state["batch_started"] = None
         for event in events:

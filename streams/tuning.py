@@ -14,9 +14,16 @@ A Faust agent that does nothing with its events cost ~250 µs of CPU per event o
   Measured: ~250 → ~110–150 µs per event.
 * The default ``Monitor`` sensor updates per-event statistics the worker never serves (it
   exports Prometheus metrics instead): :func:`quiet_sensors` removes it.
-* The cyclic GC: each batch allocates hundreds of thousands of short-lived objects while
-  the table holds every matter; :func:`tune_gc` freezes the start-up heap and makes young
-  collections less frequent.
+* The cyclic GC: each batch allocates hundreds of thousands of objects that live until the
+  batch ends (records, events, outputs) while the table holds every matter. Collections in
+  the middle of a batch find almost no garbage (the worker's garbage is freed by reference
+  counting) but scan those objects and promote them, so they are scanned again by older
+  collections, and full collections come more often. :func:`tune_gc` freezes the start-up
+  heap and makes young collections less frequent; :func:`batch_without_gc` keeps the
+  collector off while a batch is computed, so a collection sees only what outlives it.
+  Measured with ``gc.callbacks`` over 50,000 matters through one worker: 2.8 s in young
+  and middle collections without it (60 and 6 of them), 1.2 s with it (20 and 1), about
+  30 µs of CPU per matter.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -64,6 +72,20 @@ def quiet_sensors(app: faust.App) -> None:
     """Stop the per-event statistics of Faust's default monitor (unused by this worker)."""
     with contextlib.suppress(KeyError):  # already removed
         app.sensors.remove(app.monitor)
+
+
+@contextlib.contextmanager
+def batch_without_gc() -> Iterator[None]:
+    """Keep the cyclic collector off for the ``with`` body (one batch; the worker runs one
+    at a time), and on again afterwards, also when the body raises."""
+    if not gc.isenabled():  # already off (nested, or a caller that manages it)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def tune_gc(young: int = 50_000) -> None:
