@@ -61,25 +61,39 @@ def _record(
     id: str,
     subject: str | None,
     time: datetime | bytes | None = None,
-    extensions: Mapping[str, str] | None = None,
+    extra: tuple[tuple[str, bytes], ...] = (),
 ) -> KafkaRecord:
     """What ``encode(CloudEvent.new(name, 1, source=SOURCE, ...))`` gives, without the
-    intermediate objects; ``data`` may already be its JSON bytes."""
+    intermediate objects; ``data`` may already be its JSON bytes, ``extra`` holds the
+    extension headers (``ce_<name>``, value) in order."""
     if time is None:
         stamp = now_iso()
-    elif isinstance(time, bytes):
-        stamp = time
     else:
-        stamp = time.isoformat().encode()
-    headers = [_SPEC, ("ce_id", id.encode()), _SOURCE, _TYPES[name], ("ce_time", stamp), _CONTENT]
-    key = None
-    if subject is not None:
-        key = subject.encode()
-        headers.append(("ce_subject", key))
-    if extensions:
-        headers.extend((f"ce_{k}", v.encode()) for k, v in extensions.items())
+        stamp = time if isinstance(time, bytes) else time.isoformat().encode()
     body = data if isinstance(data, bytes) else orjson.dumps(data)
-    return KafkaRecord(key=key, value=body, headers=headers)
+    if subject is None:
+        headers = [
+            _SPEC,
+            ("ce_id", id.encode()),
+            _SOURCE,
+            _TYPES[name],
+            ("ce_time", stamp),
+            _CONTENT,
+        ]
+        headers += extra
+        return KafkaRecord(None, body, headers)
+    key = subject.encode()
+    headers = [
+        _SPEC,
+        ("ce_id", id.encode()),
+        _SOURCE,
+        _TYPES[name],
+        ("ce_time", stamp),
+        _CONTENT,
+        ("ce_subject", key),
+        *extra,
+    ]
+    return KafkaRecord(key, body, headers)
 
 
 def event_record(event: Event, data: Mapping[str, Any] | bytes) -> KafkaRecord:
@@ -91,7 +105,7 @@ def event_record(event: Event, data: Mapping[str, Any] | bytes) -> KafkaRecord:
         id=event.event_id,
         subject=event.matter_id,
         time=event.at,
-        extensions={"actor": event.actor.user_id, "eventtype": event.type},
+        extra=(("ce_actor", event.actor.user_id.encode()), ("ce_eventtype", event.type.encode())),
     )
 
 
@@ -109,7 +123,7 @@ def task_record(
         id=f"{matter_id}:{version}:{department}",
         subject=matter_id,
         time=time,
-        extensions={"department": department},
+        extra=(("ce_department", department.encode()),),
     )
 
 
