@@ -70,29 +70,13 @@ def _record(
         stamp = now_iso()
     else:
         stamp = time if isinstance(time, bytes) else time.isoformat().encode()
+    headers = [_SPEC, ("ce_id", id.encode()), _SOURCE, _TYPES[name], ("ce_time", stamp), _CONTENT]
+    key = None
+    if subject is not None:
+        key = subject.encode()
+        headers.append(("ce_subject", key))
+    headers += extra
     body = data if isinstance(data, bytes) else orjson.dumps(data)
-    if subject is None:
-        headers = [
-            _SPEC,
-            ("ce_id", id.encode()),
-            _SOURCE,
-            _TYPES[name],
-            ("ce_time", stamp),
-            _CONTENT,
-        ]
-        headers += extra
-        return KafkaRecord(None, body, headers)
-    key = subject.encode()
-    headers = [
-        _SPEC,
-        ("ce_id", id.encode()),
-        _SOURCE,
-        _TYPES[name],
-        ("ce_time", stamp),
-        _CONTENT,
-        ("ce_subject", key),
-        *extra,
-    ]
     return KafkaRecord(key, body, headers)
 
 
