@@ -35,6 +35,7 @@ from gridhub.topics import Topics
 from gridhub.views import AlertMessage, CommandResult, MatterView
 from streams import codec, messages
 from streams.accept import accept_command
+from streams.memo import Recent
 from streams.views import (
     alert_message,
     department_task,
@@ -45,8 +46,8 @@ from streams.views import (
 
 log = logging.getLogger(__name__)
 
-#: How many matters' timers :meth:`Processor.timers_of` remembers (then it starts afresh).
-TIMER_MEMO = 100_000
+#: matters whose timers :meth:`Processor.timers_of` remembers, per generation of its memo
+TIMER_MEMO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ class Processor:
         # pending_timers of the latest state of recently changed matters, by matter id:
         # (version, timers). A state's timers are computed once, when it is made, and
         # reused when it is the batch start of the matter's next change.
-        self._timers: dict[str, tuple[int, list[ScheduledWarning]]] = {}
+        self._timers: Recent[str, tuple[int, list[ScheduledWarning]]] = Recent(TIMER_MEMO)
 
     def timers_of(
         self, state: Matter, since: tuple[Matter, list[ScheduledWarning]] | None = None
@@ -148,9 +149,7 @@ class Processor:
             timers = pending_timers(state, self.ctx)
         else:
             timers = pending_timers_after(since[0], since[1], state, self.ctx)
-        if len(self._timers) >= TIMER_MEMO:
-            self._timers.clear()
-        self._timers[state.id] = (state.version, timers)
+        self._timers.put(state.id, (state.version, timers))
         return timers
 
     def process(
