@@ -111,11 +111,11 @@ class TableStore:
         self.table = table
         self.topic = table.changelog_topic.get_topic_name()
 
-    def get(self, key: bytes) -> Any:
-        """The stored value (an object written live, or raw bytes after recovery)."""
+    def get(self, key: bytes) -> bytes | None:
+        """The stored value: the changelog record's bytes (written live or recovered)."""
         return self.table.data.get(key)
 
-    def keep(self, key: bytes, value: Any) -> None:
+    def keep(self, key: bytes, value: bytes) -> None:
         """Keep ``value`` locally (its changelog record is the runtime's to publish)."""
         self.table.data[key] = value
 

@@ -31,33 +31,20 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from gridhub.cloudevents import KafkaRecord
 from gridhub.domain.hotspot import HotspotDetector
-from gridhub.domain.matter import Matter
 from streams import codec, metrics
 from streams.deadlines import DeadlineIndex
 from streams.processor import BatchResult, InRecord, Processor, hotspot_detector
 from streams.projections import Projector
 from streams.publisher import Row
+from streams.states import MatterStates, Store
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Iterable[Row]], Awaitable[None]]
-
-
-class Store(Protocol):
-    """The table side the runtime needs: a dict-like local store plus its changelog topic
-    (the changelog record of ``key`` goes to the partition of the input it came from)."""
-
-    topic: str
-
-    def get(self, key: bytes) -> Any: ...
-
-    def keep(self, key: bytes, value: Any) -> None:
-        """Store ``value`` locally (its changelog record is published by the runtime)."""
-        ...
 
 
 class BatchRuntime:
@@ -85,17 +72,10 @@ class BatchRuntime:
         self._threshold = hotspot_threshold
         self._window = hotspot_window_seconds
         self._detectors: dict[int, HotspotDetector] = {}
+        self.states = MatterStates(matters)
         self._dirty_detectors: set[int] = set()
         self._hotspot_flush = hotspot_flush_seconds
         self._last_flush = 0.0
-
-    def state_of(self, matter_id: str) -> Matter | None:
-        """The stored state of a matter (decoded lazily after a changelog recovery)."""
-        key = matter_id.encode()
-        value = self.matters.get(key)
-        if value is None or isinstance(value, Matter):
-            return value
-        return codec.matter_from_bytes(value)
 
     def detector_of(self, partition: int) -> HotspotDetector:
         """The hotspot detector of one partition, restored from the table on first use."""
@@ -117,7 +97,7 @@ class BatchRuntime:
     async def handle(self, records: Sequence[InRecord]) -> BatchResult:
         """Process, publish, project and persist one batch."""
         started = time.perf_counter()
-        result = self.processor.apply_records(records, self.state_of, self.detector_of)
+        result = self.processor.apply_records(records, self.states.get, self.detector_of)
         urgent = None
         if result.urgent:
             # The alerts are complete once the records are applied: they are handed to the
@@ -160,9 +140,8 @@ class BatchRuntime:
         matters = self.matters
         for work in result.works.values():
             if work.changed and work.state is not None:
-                key, raw = work.matter_id.encode(), codec.matter_bytes(work.state)
-                matters.keep(key, work.state)
-                rows.append((matters.topic, key, raw, None, work.partition))
+                raw = self.states.keep(work.state)
+                rows.append((matters.topic, work.matter_id.encode(), raw, None, work.partition))
         self._dirty_detectors |= result.hotspot_partitions
         now = time.monotonic()
         if self._dirty_detectors and now - self._last_flush >= self._hotspot_flush:
