@@ -62,7 +62,7 @@ from streams.rebuild import ProjectionGuard
 from streams.runtime import BatchRuntime
 from streams.stall import StallWatch, revive_stalled
 from streams.stuck import SlowBatchWatch, where_stuck
-from streams.tuning import batch_without_gc, fast_drain, quiet_sensors, tune_gc
+from streams.tuning import BatchGc, fast_drain, quiet_sensors, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     publisher = Publisher(producer)
     watch = StallWatch(after=settings.streams_stall_seconds)
     caught = CaughtUp()
+    collector = BatchGc()
 
     async def send_ticks(rows: list[tuple[KafkaRecord, int]]) -> None:
         await publisher.publish((topics.commands, r.key, r.value, r.headers, p) for r, p in rows)
@@ -253,7 +254,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         try:
             async with guard.lock:  # a rebuild of an empty store never interleaves a batch
                 await guard.ensure(locked=True)
-                with batch_without_gc():
+                with collector.batch():
                     await handle_batch(rt, events)
         finally:
             state["batch_started"] = None

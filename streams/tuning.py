@@ -25,6 +25,13 @@ A Faust agent that does nothing with its events cost ~250 µs of CPU per event o
   and middle collections without it (60 and 6 of them), 1.2 s with it (20 and 1), about
   30 µs of CPU per matter. The table itself holds bytes, which the collector does not
   scan (:mod:`streams.states`).
+  What outlives a batch (new states in the memos, prefetched records) was still scanned by
+  the collections after it, and promoted and scanned again. :class:`BatchGc` freezes it at
+  the batch's end instead. Measured with ``gc.callbacks`` over 200,000 matters through one
+  worker: 6.5 s in collections and a longest pause of 0.56 s without the freeze; 0.21 s and
+  0.06 s with it, at the same peak RSS (1.20 GB). The frozen objects held little cyclic
+  garbage: a full collection after 50,000 matters found 159 objects, so reclaiming it once
+  an hour (one full collection, ~0.6 s with 450,000 live objects) is plenty.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
@@ -75,18 +83,45 @@ def quiet_sensors(app: faust.App) -> None:
         app.sensors.remove(app.monitor)
 
 
-@contextlib.contextmanager
-def batch_without_gc() -> Iterator[None]:
-    """Keep the cyclic collector off for the ``with`` body (one batch; the worker runs one
-    at a time), and on again afterwards, also when the body raises."""
-    if not gc.isenabled():  # already off (nested, or a caller that manages it)
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+class BatchGc:
+    """The cyclic collector around batches (see the module doc)::
+
+        collector = BatchGc()
+        with collector.batch():
+            ...  # one batch; the worker runs one at a time
+
+    Off while the batch runs. At its end, whatever outlives it is frozen (``gc.freeze``):
+    later collections do not scan it again, and it is still freed by reference counting
+    when dropped. Only cyclic garbage among frozen objects waits: every ``reclaim_seconds``
+    the end of a batch unfreezes everything and makes one full collection first.
+    """
+
+    def __init__(
+        self, reclaim_seconds: float = 3600.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.reclaim_seconds = reclaim_seconds
+        self._clock = clock
+        self._next_reclaim = clock() + reclaim_seconds
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """The collector off for the ``with`` body, and on again afterwards (also when the
+        body raises); left alone if it was already off (nested, or managed by a caller)."""
+        if not gc.isenabled():
+            yield
+            return
+        gc.disable()
+        try:
+            yield
+        finally:
+            now = self._clock()
+            if now >= self._next_reclaim:
+                self._next_reclaim = now + self.reclaim_seconds
+                gc.unfreeze()
+                found = gc.collect()
+                log.info("reclaimed %d objects of cyclic garbage", found)
+            gc.freeze()
+            gc.enable()
 
 
 def tune_gc(young: int = 50_000) -> None:
