@@ -6,6 +6,12 @@ full batch over with ``send_batch`` costs ~10 µs (measured on the development m
 run). A worker batch of 2,000 matters has ~12,000 records, so this is most of what the
 output side costs.
 
+Each batch is closed before it is handed over. aiokafka lets an open batch linger
+``linger_ms`` after it is added, waiting for more records; ours never get more, and the
+sender's linger timer only fires when the event loop is free. The worker hands its alerts
+over and then computes the rest of the batch for hundreds of milliseconds, so a lingering
+alert batch left only after that computation.
+
 Partitioning is the producer's own default for keyed records (murmur2 of the key over the
 topic's partitions sorted by id, as Kafka's Java client does), so a matter's records land on
 the same partitions as before and per-matter order within a partition is kept (appends are
@@ -102,12 +108,14 @@ class Publisher:
             if batch is None:
                 batch = batches[tp] = producer.create_batch()
             if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                batch.close()
                 sent = await producer.send_batch(batch, topic, partition=partition)
                 futures[(topic, partition, len(futures))] = sent
                 batch = batches[tp] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"record of {len(value or b'')} bytes exceeds the batch size")
         for (topic, partition), batch in batches.items():
+            batch.close()  # complete: sent at the sender's next turn, not after linger_ms
             sent = await producer.send_batch(batch, topic, partition=partition)
             futures[(topic, partition, len(futures))] = sent
         return futures

@@ -108,3 +108,22 @@ async def test_the_stuck_report_reads_the_producer(
     assert "unavailable" not in state, state
     assert "unsent batches (count, leader) {}" in state  # everything was acked
     assert "sender task done False" in state
+
+
+async def test_handed_over_batches_do_not_wait_for_linger(settings: Settings) -> None:
+    """A batch is complete when handed over: it goes at the sender's next turn. With a
+    lingering batch, this producer would hold the records for two minutes and the publish
+    would time out after 20 s."""
+    lingering = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=120_000
+    )
+    await lingering.start()
+    topic = prepare_topics(settings).alerts
+    try:
+        rows: list[Row] = [(topic, b"k", b"urgent", None, None)]
+        await Publisher(lambda: lingering, ack_timeout=20.0).publish(rows)
+        got = await read_back(settings, topic, 1)
+    finally:
+        await lingering.stop()
+        drop_topics(settings)
+    assert [value for _, value in got] == [b"urgent"]
