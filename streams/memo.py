@@ -13,7 +13,7 @@ have been put or hit after it.
 Why bounded: every object the worker keeps is scanned by each full collection of Python's
 cyclic GC, which stops the worker (and so the deadline firer) meanwhile. The worker's
 caches of decoded objects are bounded so that the pause does not grow with the number of
-matters the worker holds (:mod:`streams.runtime`, :mod:`streams.processor`).
+matters the worker holds (:mod:`streams.states`, :mod:`streams.processor`).
 """
 
 from __future__ import annotations
@@ -52,10 +52,6 @@ class Recent(Generic[K, V]):
             self._old, self._young = young, {}
             young = self._young
         young[key] = value
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        self._young, self._old = {}, {}
 
     def __len__(self) -> int:
         """How many entries are held (an entry is in one generation only)."""

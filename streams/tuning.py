@@ -15,12 +15,12 @@ A Faust agent that does nothing with its events cost ~250 µs of CPU per event o
 * The default ``Monitor`` sensor updates per-event statistics the worker never serves (it
   exports Prometheus metrics instead): :func:`quiet_sensors` removes it.
 * The cyclic GC: each batch allocates hundreds of thousands of objects that live until the
-  batch ends (records, events, outputs). Collections in
-  the middle of a batch find almost no garbage (the worker's garbage is freed by reference
-  counting) but scan those objects and promote them, so they are scanned again by older
-  collections, and full collections come more often. :func:`tune_gc` freezes the start-up
-  heap and makes young collections less frequent; :func:`batch_without_gc` keeps the
-  collector off while a batch is computed, so a collection sees only what outlives it.
+  batch ends (records, events, outputs). Collections in the middle of a batch find almost
+  no garbage (the worker's garbage is freed by reference counting) but scan those objects
+  and promote them, so they are scanned again by older collections, and full collections
+  come more often. :func:`tune_gc` freezes the start-up heap and makes young collections
+  less frequent; :class:`BatchGc` keeps the collector off while a batch is computed, so a
+  collection sees only what outlives it.
   Measured with ``gc.callbacks`` over 50,000 matters through one worker: 2.8 s in young
   and middle collections without it (60 and 6 of them), 1.2 s with it (20 and 1), about
   30 µs of CPU per matter. The table itself holds bytes, which the collector does not
