@@ -1,0 +1,97 @@
+"""BatchRuntime against the real broker and Redis: a batch's alerts are in Kafka before the
+rest of the batch is computed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from gridhub.kafka_admin import ensure_topics
+from gridhub.keys import RedisKeys
+from gridhub.settings import Settings
+from streams.context import build_context
+from streams.deadlines import DeadlineIndex
+from streams.processor import BatchResult, InRecord, Processor
+from streams.projections import Projector
+from streams.publisher import Publisher, Row
+from streams.runtime import BatchRuntime
+from tests.streams.support import drop_topics, intake_matter, intake_record, prepare_topics
+
+pytestmark = pytest.mark.integration
+
+
+class Table:
+    """A table's local store as Faust's ``memory://`` store holds it, its changelog a topic
+    of the test."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.data: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+    def keep(self, key: bytes, value: bytes) -> None:
+        self.data[key] = value
+
+
+@pytest.fixture
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer configured as the worker's."""
+    found = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()
+
+
+async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
+    settings: Settings, producer: AIOKafkaProducer, redis_client: aioredis.Redis
+) -> None:
+    topics = prepare_topics(settings)
+    ctx = build_context(settings)
+    keys = RedisKeys(settings.redis_prefix)
+    publisher = Publisher(lambda: producer)
+    steps: list[str] = []
+
+    async def publish(rows: Iterable[Row]) -> None:
+        listed = list(rows)
+        await publisher.publish(listed)
+        steps.append("acked " + ",".join(sorted({topic for topic, *_ in listed})))
+
+    class Observed(Processor):
+        def finish(self, result: BatchResult) -> None:
+            steps.append("finish")
+            super().finish(result)
+
+    matters_changelog, hotspots_changelog = (
+        f"{settings.topic_prefix}{table}-changelog" for table in ("matters", "hotspots")
+    )
+    ensure_topics(settings, [matters_changelog, hotspots_changelog])
+    runtime = BatchRuntime(
+        Observed(ctx, topics),
+        Projector(redis_client, keys, ctx),
+        DeadlineIndex(redis_client, keys),
+        Table(matters_changelog),
+        Table(hotspots_changelog),
+        publish,
+        hotspot_threshold=3,
+        hotspot_window_seconds=3600,
+    )
+    matters = [intake_matter("URB-STALL") for _ in range(3)]  # the third is a hotspot
+    records = [
+        InRecord(topics.intake, 0, offset, r.key, r.value, r.headers)
+        for offset, r in enumerate(intake_record(m) for m in matters)
+    ]
+    try:
+        result = await runtime.handle(records)
+    finally:
+        drop_topics(settings)
+
+    assert [a.message["kind"] for a in result.alerts] == ["hotspot"]
+    assert steps[:2] == [f"acked {topics.alerts}", "finish"]
+    assert len(steps) == 4  # then the other outputs, then the changelog records
