@@ -6,11 +6,14 @@ Redis projections are rebuilt from Kafka.
 With the real stream worker running (:mod:`bench.system`), intake records (department-tier
 categories) are sent to it at 1,000/s for 10 s (``--quick``: 1.5 s); a third of the way
 through it is SIGKILLed (its process group) and restarted at once, while the records keep
-coming. Measured: (a) restart → department records flowing again, (b) kill → lag back to
-zero (everything sent, and the worker group's committed offsets, committed every second,
-at the end of its input topics). The restarted worker gets the partitions once the group
-has dropped the killed member, after the consumer group session timeout: the full run
-keeps the worker's own setting (10 s); ``--quick`` sets 6 s
+coming. Measured: (a) restart → processing again: the restarted worker's first commit of
+input offsets (it commits every second, after the batch's outputs are in Kafka). A dead
+worker commits nothing; new department records did not tell the two workers apart, and one
+run counted records 1.1 s after the kill, long before the group could have handed the
+partitions over; (b) kill → lag back to zero (everything sent, and the worker group's
+committed offsets at the end of its input topics). The restarted worker gets the
+partitions once the group has dropped the killed member, after the consumer group session
+timeout: the full run keeps the worker's own setting (10 s); ``--quick`` sets 6 s
 (``GRIDHUB_STREAMS_SESSION_TIMEOUT_SECONDS``, the broker's minimum) to keep CI short. Then
 :func:`streams.rebuild.rebuild` rebuilds every projection into a scratch Redis prefix from
 the same topics (in a quick run, everything the benchmarks before it sent too): records/s
@@ -73,6 +76,11 @@ class Outputs:
         """Department records so far (a re-processed input adds its outputs again)."""
         return int(sum((await self.consumer.end_offsets(self.outputs)).values()))
 
+    async def committed(self) -> int:
+        """Input records the worker's group has committed so far."""
+        done = await self.admin.list_consumer_group_offsets(self.group, partitions=self.inputs)
+        return sum(max(0, done[tp].offset) for tp in self.inputs if tp in done)
+
     async def lag(self) -> int:
         """Input records not yet committed by the worker's group (it commits every second)."""
         ends = await self.consumer.end_offsets(self.inputs)
@@ -119,15 +127,15 @@ async def _kill_and_restart(
     _phase(f"worker killed under load, {killed - started:.1f} s into {len(records):,} matters")
     system.start("streams")
     restarted = time.monotonic()
-    # The dead worker's produce requests in flight land within this second; the new one
-    # needs longer than that to start, and the session timeout to get the partitions.
+    # A commit request of the dead worker still in flight lands within this second; the new
+    # worker needs the session timeout to get the partitions before it can commit.
     await asyncio.sleep(1.0)
-    at_kill = await outputs.total()
+    at_kill = await outputs.committed()
     back: float | None = None
     while back is None or not sending.done() or await outputs.lag() > 0:
-        if back is None and await outputs.total() > at_kill:
+        if back is None and await outputs.committed() > at_kill:
             back = time.monotonic() - restarted
-            _phase("the restarted worker produces")
+            _phase("the restarted worker commits")
         if time.monotonic() - killed > within or not system.alive("streams"):
             sending.cancel()
             raise RuntimeError(f"no lag zero within {within:.0f} s of the kill")
