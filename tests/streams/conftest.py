@@ -1,13 +1,16 @@
-"""Fixtures of the streams/ tests: the test city with a department-tier category."""
+"""Fixtures of the streams/ tests: the test city with a department-tier category, and a
+producer configured as the worker's."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from gridhub.domain.context import Context
-from gridhub.settings import load_settings
+from gridhub.settings import Settings, load_settings
 from gridhub.topics import Topics
 from streams.context import build_context
 from streams.processor import Processor
@@ -36,3 +39,14 @@ def topics() -> Topics:
 def processor(ctx: Context, topics: Topics) -> Processor:
     """The pure batch processor."""
     return Processor(ctx, topics)
+
+
+@pytest.fixture
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer configured as the worker's (acks from every in-sync replica)."""
+    found = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()

@@ -5,7 +5,6 @@ the leader the producer sees."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -17,17 +16,6 @@ from streams.stuck import producer_state
 from tests.streams.support import drop_topics, prepare_topics
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    """A started producer configured as the worker's (acks from every in-sync replica)."""
-    found = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
 
 
 async def read_back(settings: Settings, topic: str, count: int) -> list[tuple[int, bytes]]:

@@ -3,7 +3,7 @@ rest of the batch is computed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
 import pytest
 import redis.asyncio as aioredis
@@ -36,17 +36,6 @@ class Table:
 
     def keep(self, key: bytes, value: bytes) -> None:
         self.data[key] = value
-
-
-@pytest.fixture
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    """A started producer configured as the worker's."""
-    found = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
 
 
 async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
