@@ -83,4 +83,6 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
 
     assert [a.message["kind"] for a in result.alerts] == ["hotspot"]
     assert steps[:2] == [f"acked {topics.alerts}", "finish"]
-    assert len(steps) == 4  # then the other outputs, then the changelog records
+    assert len(steps) == 4, steps
+    assert topics.events in steps[2]  # then the other outputs
+    assert matters_changelog in steps[3]  # and last the new states
