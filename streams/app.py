@@ -24,7 +24,10 @@ webhooks, departments' own systems reading ``dept.<code>`` with kcat) to read wi
   a duplicated ``DeadlineDue`` is harmless;
 * no input record is committed before the agent has seen it: Faust commits past offsets
   its fetcher skipped, and :mod:`.delivery` reads such records again (and keeps a
-  rebalance from processing records its seek is about to move back under).
+  rebalance from processing records its seek is about to move back under);
+* after an assignment, a partition's commands and deadline ticks wait until its intake
+  backlog is processed (:mod:`.catchup`), so they never meet a matter whose Accept a
+  killed worker processed but did not save.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from gridhub.topics import Topics
 from streams.catchup import CaughtUp
 from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
-from streams.delivery import guard_input_delivery
+from streams.delivery import InputGuard, guard_input_delivery
 from streams.finish import to_the_end
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
@@ -201,6 +204,16 @@ def create_app(settings: Settings | None = None) -> faust.App:
             return {tp.partition for tp in app.consumer.assignment() if tp.topic == topics.commands}
         return set()
 
+    def waits_for_intake(tp: Any) -> bool:
+        """Whether a commands partition waits for its intake backlog (see
+        :mod:`streams.delivery`)."""
+        return tp.topic == topics.commands and not caught.ready({tp.partition})
+
+    def resume_ready() -> None:
+        guard: InputGuard[Any] | None = state.get("inputs")
+        if guard is not None:
+            guard.resume_ready()
+
     def runtime() -> BatchRuntime:
         found = state.get("runtime")
         if found is None:
@@ -227,7 +240,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
         state["worker_ready"] = True
         ensure_topics(settings, all_topics(topics, ctx.city))
         fast_drain(app)
-        guard_input_delivery(app, {topics.intake, topics.commands})
+        state["inputs"] = guard_input_delivery(
+            app, {topics.intake, topics.commands}, waits_for_intake
+        )
         quiet_sensors(app)
         tune_gc()
 
@@ -262,6 +277,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
             message = event.message
             if message.topic == topics.intake:
                 caught.processed(message.partition, message.offset)
+        resume_ready()
 
     @app.timer(0.5)
     async def track_assignment() -> None:
@@ -282,6 +298,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
             return
         committed = {tp.partition: consumer._committed_offset.get(tp) for tp in tps}
         caught.assigned({tp.partition: ends[tp] for tp in tps}, committed)
+        resume_ready()
 
     @app.timer(1.0)
     async def watch_projections() -> None:
@@ -312,7 +329,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def watch_inputs() -> None:
         """Seek back an input partition whose committed offset is stuck below its log end
         (see :mod:`streams.stall`)."""
-        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch)
+        guard: InputGuard[Any] | None = state.get("inputs")
+        held = guard.after_intake.__contains__ if guard is not None else (lambda tp: False)
+        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch, held)
 
     @app.task
     async def fire_deadlines() -> None:

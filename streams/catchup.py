@@ -13,8 +13,10 @@ worker got it, so once that much intake is processed the ticks come after their 
 :class:`CaughtUp` is the bookkeeping. The worker records each partition's intake end when
 it first owns it (:meth:`CaughtUp.assigned`, from a timer: never inside a rebalance) and
 the intake offsets its batches processed (:meth:`CaughtUp.processed`); the deadline firer
-fires only for :meth:`CaughtUp.ready` partitions. Cost: after a restart or a rebalance,
-warnings wait for the intake backlog (read at full speed meanwhile).
+fires only for :meth:`CaughtUp.ready` partitions, and the ``matters.commands`` partitions
+that are not ready stay paused (:class:`streams.delivery.AfterIntake`: a department's
+command for such a matter would meet it unknown too). Cost: after a restart or a
+rebalance, warnings and commands wait for the intake backlog (read at full speed meanwhile).
 
     caught = CaughtUp()
     caught.assigned({0: 120}, {0: 80})      # intake end 120, committed 80

@@ -31,11 +31,23 @@ Two guards, installed by :func:`guard_input_delivery`:
     compacted record) comes back as exactly the same skip: the second time it is let
     through, and Faust's gap logic steps over it.
 
-Both are pure bookkeeping; the adapter wraps the consumer's ``resume_partitions``,
+A third gate orders the two input topics after an assignment:
+
+:class:`AfterIntake`
+    A ``matters.commands`` partition stays paused until the intake backlog its partition
+    had when this worker got it is processed (:class:`streams.catchup.CaughtUp`, which the
+    deadline firer waits for too). A worker killed after publishing a batch's department
+    tasks but before saving its states leaves matters whose Accept its replacement reads
+    again; a department's sign-for of such a matter, fetched before that Accept, met an
+    unknown matter and was refused. Cost: after a restart or a rebalance, commands wait for
+    the intake backlog (read at full speed meanwhile).
+
+All three are pure bookkeeping; the adapter wraps the consumer's ``resume_partitions``,
 ``perform_seek``, ``seek`` and ``getmany`` (a partition's expected offset is set again by
 the seek that follows each assignment)::
 
-    guard_input_delivery(app, {"matters.intake", "matters.commands"})
+    guard = guard_input_delivery(app, {"matters.intake", "matters.commands"}, waits)
+    guard.resume_ready()   # after each batch: resume the partitions no longer waiting
 """
 
 from __future__ import annotations
@@ -76,6 +88,44 @@ class HeldResumes(Generic[P]):
 
 
 @dataclass
+class AfterIntake(Generic[P]):
+    """Partitions whose resume waits until their intake backlog is processed (see module
+    doc); ``waits(partition)`` says whether one must wait now."""
+
+    waits: Callable[[P], bool]
+    _waiting: set[P] = field(default_factory=set)
+
+    def resume_now(self, partitions: Iterable[P]) -> set[P]:
+        """The partitions to resume at once; the others are kept for :meth:`release`."""
+        asked = set(partitions)
+        later = {tp for tp in asked if self.waits(tp)}
+        self._waiting |= later
+        return asked - later
+
+    def release(self, owned: Collection[P]) -> set[P]:
+        """The kept partitions to resume now: still ``owned`` and no longer waiting (the
+        others that are not owned any more are dropped)."""
+        self._waiting &= set(owned)
+        ready = {tp for tp in self._waiting if not self.waits(tp)}
+        self._waiting -= ready
+        return ready
+
+    def __contains__(self, partition: object) -> bool:
+        return partition in self._waiting
+
+
+@dataclass
+class InputGuard(Generic[P]):
+    """What :func:`guard_input_delivery` installed: the expected offsets, the partitions
+    kept until their intake backlog is processed, and the call that resumes those that
+    are ready (call it after each batch and when a partition's backlog becomes known)."""
+
+    offsets: NextOffsets[P]
+    after_intake: AfterIntake[P]
+    resume_ready: Callable[[], set[P]]
+
+
+@dataclass
 class NextOffsets(Generic[P]):
     """The next offset each input partition must deliver (see module doc)."""
 
@@ -104,11 +154,15 @@ class NextOffsets(Generic[P]):
         return None
 
 
-def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
-    """Install both guards on ``app.consumer`` for the topics ``inputs`` (once per
-    consumer; see module doc)."""
+def guard_input_delivery(
+    app: Any, inputs: Collection[str], waits: Callable[[Any], bool] = lambda tp: False
+) -> InputGuard[Any]:
+    """Install the guards on ``app.consumer`` for the topics ``inputs`` (once per consumer;
+    see module doc); ``waits(tp)``: whether input partition ``tp`` must stay paused for now
+    because its intake backlog is not processed yet."""
     consumer = app.consumer
     gate: HeldResumes[Any] = HeldResumes()
+    after_intake: AfterIntake[Any] = AfterIntake(waits)
     offsets: NextOffsets[Any] = NextOffsets()
     resume, perform_seek = consumer.resume_partitions, consumer.perform_seek
     seek, getmany = consumer.seek, consumer.getmany
@@ -117,9 +171,17 @@ def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
         return tp.topic in inputs
 
     def resume_partitions(partitions: Iterable[Any]) -> None:
-        now = gate.resume_now(partitions, app.rebalancing, is_input)
+        now = after_intake.resume_now(gate.resume_now(partitions, app.rebalancing, is_input))
         if now:
             resume(now)
+
+    def resume_ready() -> set[Any]:
+        if app.rebalancing:  # the partitions may change: the seek after it resumes them
+            return set()
+        ready = after_intake.release(consumer.assignment())
+        if ready:
+            resume(ready)
+        return ready
 
     async def seek_then_resume() -> None:
         try:
@@ -128,7 +190,7 @@ def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
                 if is_input(tp):  # Faust's read offset is now the committed one (or None)
                     offsets.sought(tp, consumer._read_offset.get(tp))
         finally:
-            held = gate.release() & set(consumer.assignment())
+            held = after_intake.resume_now(gate.release() & set(consumer.assignment()))
             if held:
                 resume(held)
 
@@ -164,4 +226,4 @@ def guard_input_delivery(app: Any, inputs: Collection[str]) -> NextOffsets[Any]:
     consumer.perform_seek = seek_then_resume
     consumer.seek = seek_input
     consumer.getmany = contiguous
-    return offsets
+    return InputGuard(offsets, after_intake, resume_ready)

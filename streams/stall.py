@@ -77,12 +77,17 @@ class StallWatch:
 
 
 async def revive_stalled(
-    app: Any, watch: StallWatch, topics: Sequence[str], busy: Callable[[], bool]
+    app: Any,
+    watch: StallWatch,
+    topics: Sequence[str],
+    busy: Callable[[], bool],
+    held: Callable[[Any], bool] = lambda tp: False,
 ) -> list[Any]:
     """One check of the worker's input partitions of ``topics`` (call every few seconds):
     each stalled one is logged with what the consumer holds for it, made active and sought
     back to its committed offset. ``busy``: whether a long batch is being handled (it
-    commits nothing until it ends, so the clocks start again). Returns the partitions
+    commits nothing until it ends, so the clocks start again); ``held``: whether a
+    partition is paused on purpose (it is not watched meanwhile). Returns the partitions
     revived."""
     if busy():
         watch.forget()
@@ -90,7 +95,7 @@ async def revive_stalled(
     if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
         return []
     consumer = app.consumer
-    inputs = [tp for tp in consumer.assignment() if tp.topic in topics]
+    inputs = [tp for tp in consumer.assignment() if tp.topic in topics and not held(tp)]
     if not inputs:
         return []
     ends = await consumer.highwaters(*inputs)

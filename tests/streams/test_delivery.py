@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.delivery import HeldResumes, NextOffsets
+from streams.delivery import AfterIntake, HeldResumes, NextOffsets
 
 INTAKE0, INTAKE1, CHANGELOG0 = ("intake", 0), ("intake", 1), ("changelog", 0)
 
@@ -27,6 +27,30 @@ def test_during_a_rebalance_inputs_wait_for_the_seek_and_changelogs_do_not() -> 
     assert gate.resume_now([INTAKE1], True, is_input) == set()
     assert gate.release() == {INTAKE0, INTAKE1}
     assert gate.release() == set()
+
+
+def test_a_commands_partition_resumes_once_its_intake_backlog_is_processed() -> None:
+    behind = {0}  # intake partitions with a backlog still to process
+    gate: AfterIntake[tuple[str, int]] = AfterIntake(
+        lambda tp: tp[0] == "commands" and tp[1] in behind
+    )
+    commands0, commands1 = ("commands", 0), ("commands", 1)
+    assert gate.resume_now([INTAKE0, commands0, commands1]) == {INTAKE0, commands1}
+    assert commands0 in gate and commands1 not in gate
+    assert gate.release(owned={INTAKE0, commands0}) == set()  # still behind
+    behind.clear()
+    assert gate.release(owned={INTAKE0, commands0}) == {commands0}
+    assert commands0 not in gate
+    assert gate.release(owned={INTAKE0, commands0}) == set()  # resumed once
+
+
+def test_a_waiting_partition_that_is_revoked_is_dropped() -> None:
+    behind = {0}
+    gate: AfterIntake[tuple[str, int]] = AfterIntake(lambda tp: tp[1] in behind)
+    assert gate.resume_now([("commands", 0)]) == set()
+    assert gate.release(owned=set()) == set()  # revoked meanwhile
+    behind.clear()
+    assert gate.release(owned={("commands", 0)}) == set()  # not resumed: not asked again
 
 
 def test_records_in_order_are_delivered() -> None:
