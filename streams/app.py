@@ -281,8 +281,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
 
     @app.timer(0.5)
     async def track_assignment() -> None:
-        """Note each newly owned partition's intake end: its deadlines fire once that much
-        intake is processed (see :mod:`streams.catchup`)."""
+        """Note each newly owned partition's intake end: its deadlines fire, and its
+        commands are read, once that much intake is processed (see :mod:`streams.catchup`)."""
         if app.rebalancing or app.in_recovery:
             return
         new = caught.unknown(owned_partitions())
