@@ -45,6 +45,21 @@ VILLAGE_ACTOR = Actor(user_id="v1", role="village_hub", scope_kind="village", sc
 GRID = "T01-V001-G001"  # in village T01-V001, township T01
 
 
+class DictStore:
+    """A table's local store as Faust's ``memory://`` store holds it (a dict); ``topic``
+    names its changelog."""
+
+    def __init__(self, topic: str = "changelog") -> None:
+        self.topic = topic
+        self.data: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+    def keep(self, key: bytes, value: bytes) -> None:
+        self.data[key] = value
+
+
 def city_with_category(base: Path, path: Path, category: dict[str, Any]) -> Path:
     """The city of ``base`` plus one ``category`` (a city-file category entry), written to
     ``path``."""

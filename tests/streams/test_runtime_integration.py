@@ -18,24 +18,15 @@ from streams.processor import BatchResult, InRecord, Processor
 from streams.projections import Projector
 from streams.publisher import Publisher, Row
 from streams.runtime import BatchRuntime
-from tests.streams.support import drop_topics, intake_matter, intake_record, prepare_topics
+from tests.streams.support import (
+    DictStore,
+    drop_topics,
+    intake_matter,
+    intake_record,
+    prepare_topics,
+)
 
 pytestmark = pytest.mark.integration
-
-
-class Table:
-    """A table's local store as Faust's ``memory://`` store holds it, its changelog a topic
-    of the test."""
-
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
-        self.data: dict[bytes, bytes] = {}
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def keep(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
 
 
 async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
@@ -65,8 +56,8 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
         Observed(ctx, topics),
         Projector(redis_client, keys, ctx),
         DeadlineIndex(redis_client, keys),
-        Table(matters_changelog),
-        Table(hotspots_changelog),
+        DictStore(matters_changelog),
+        DictStore(hotspots_changelog),
         publish,
         hotspot_threshold=3,
         hotspot_window_seconds=3600,

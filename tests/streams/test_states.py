@@ -10,22 +10,7 @@ from gridhub.domain.matter import Matter
 from streams import codec
 from streams.processor import accept_command
 from streams.states import MatterStates
-from tests.streams.support import intake_matter
-
-
-class DictStore:
-    """A table's local store as Faust's ``memory://`` store holds it: a dict."""
-
-    topic = "changelog"
-
-    def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def keep(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
+from tests.streams.support import DictStore, intake_matter
 
 
 def accepted(ctx: Context, category: str = "LIV-HEATING", matter_id: str | None = None) -> Matter:
