@@ -330,7 +330,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         """Seek back an input partition whose committed offset is stuck below its log end
         (see :mod:`streams.stall`)."""
         guard: InputGuard[Any] | None = state.get("inputs")
-        held = guard.after_intake.__contains__ if guard is not None else (lambda tp: False)
+        held = guard.held if guard is not None else (lambda tp: False)
         await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch, held)
 
     @app.task

@@ -105,6 +105,8 @@ class AfterIntake(Generic[P]):
     def release(self, owned: Collection[P]) -> set[P]:
         """The kept partitions to resume now: still ``owned`` and no longer waiting (the
         others that are not owned any more are dropped)."""
+        if not self._waiting:  # the usual case, after every batch
+            return set()
         self._waiting &= set(owned)
         ready = {tp for tp in self._waiting if not self.waits(tp)}
         self._waiting -= ready
@@ -116,13 +118,13 @@ class AfterIntake(Generic[P]):
 
 @dataclass
 class InputGuard(Generic[P]):
-    """What :func:`guard_input_delivery` installed: the expected offsets, the partitions
-    kept until their intake backlog is processed, and the call that resumes those that
-    are ready (call it after each batch and when a partition's backlog becomes known)."""
+    """What :func:`guard_input_delivery` installed, for the worker: ``held(partition)``,
+    whether an input partition is kept paused until its intake backlog is processed, and
+    ``resume_ready()``, which resumes those now ready (call it after each batch and when a
+    partition's backlog becomes known)."""
 
-    offsets: NextOffsets[P]
-    after_intake: AfterIntake[P]
-    resume_ready: Callable[[], set[P]]
+    held: Callable[[P], bool]
+    resume_ready: Callable[[], None]
 
 
 @dataclass
@@ -175,13 +177,12 @@ def guard_input_delivery(
         if now:
             resume(now)
 
-    def resume_ready() -> set[Any]:
+    def resume_ready() -> None:
         if app.rebalancing:  # the partitions may change: the seek after it resumes them
-            return set()
+            return
         ready = after_intake.release(consumer.assignment())
         if ready:
             resume(ready)
-        return ready
 
     async def seek_then_resume() -> None:
         try:
@@ -226,4 +227,4 @@ def guard_input_delivery(
     consumer.perform_seek = seek_then_resume
     consumer.seek = seek_input
     consumer.getmany = contiguous
-    return InputGuard(offsets, after_intake, resume_ready)
+    return InputGuard(after_intake.__contains__, resume_ready)
