@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gridhub.settings import Settings
-from tests.streams.support import stop_worker
+from tests.streams.support import free_port, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS_PRESENT = (ROOT / "streams" / "app.py").exists()
@@ -26,9 +26,16 @@ needs_streams = pytest.mark.skipif(
 )
 
 
+def log_name(settings: Settings) -> str:
+    """The name of the worker's log (for ``tests.streams.support.worker_log_tail``)."""
+    return f"streams-test-{settings.topic_prefix.strip('.')}"
+
+
 @contextmanager
 def streams_worker(settings: Settings, port: int = 0) -> Iterator[subprocess.Popen[bytes]]:
-    """The stream processor running against the test's topics and keys until the block ends."""
+    """The stream processor running against the test's topics and keys until the block ends;
+    its web port is ``port``, else a free one (a fixed port that happened to be taken made
+    the worker exit at start). Its output goes to ``.local/<log_name(settings)>.log``."""
     env = {
         **os.environ,
         "GRIDHUB_TOPIC_PREFIX": settings.topic_prefix,
@@ -36,9 +43,9 @@ def streams_worker(settings: Settings, port: int = 0) -> Iterator[subprocess.Pop
         "GRIDHUB_CITY_FILE": str(settings.city_file),
         "GRIDHUB_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "GRIDHUB_REDIS_URL": str(settings.redis_url),
-        "GRIDHUB_STREAMS_PORT": str(port or 20000 + os.getpid() % 20000),
+        "GRIDHUB_STREAMS_PORT": str(port or free_port()),
     }
-    log_path = ROOT / ".local" / f"streams-test-{settings.topic_prefix.strip('.')}.log"
+    log_path = ROOT / ".local" / f"{log_name(settings)}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "worker"],

@@ -19,7 +19,8 @@ from gridhub.intake import IntakeMatter, Reporter, Source, intake_event, matter_
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from tests.dispatch.conftest import Call
-from tests.dispatch.streams_worker import needs_streams, streams_worker
+from tests.dispatch.streams_worker import log_name, needs_streams, streams_worker
+from tests.streams.support import input_progress, worker_log_tail
 
 pytestmark = [pytest.mark.integration, needs_streams]
 
@@ -60,13 +61,24 @@ def submit_intake(settings: Settings, source_id: str) -> str:
     return matter_id
 
 
-async def wait_for(call: Call, who: str, matter_id: str, within: float = 90) -> dict[str, Any]:
-    async with asyncio.timeout(within):
-        while True:
-            r = await call(who, "GET", f"/v1/matters/{matter_id}")
-            if r.status_code == 200:
-                return r.json()
-            await asyncio.sleep(0.25)
+async def wait_for(
+    call: Call, settings: Settings, who: str, matter_id: str, within: float = 90
+) -> dict[str, Any]:
+    """The matter's view once the worker has projected it; on timeout the assertion names
+    the worker's input progress and ends with its log (CI keeps only the test's output)."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                r = await call(who, "GET", f"/v1/matters/{matter_id}")
+                if r.status_code == 200:
+                    return r.json()
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        progress = await input_progress(settings)
+        tail = worker_log_tail(log_name(settings))
+        raise AssertionError(
+            f"{matter_id} not visible to {who} after {within} s; input {progress}\n{tail}"
+        ) from None
 
 
 async def ok(call: Call, who: str, path: str, body: Any = None, state: str | None = None) -> dict:
@@ -81,7 +93,7 @@ async def ok(call: Call, who: str, path: str, body: Any = None, state: str | Non
 
 async def test_full_matter_life(call: Call, settings: Settings, worker: None) -> None:
     mid = submit_intake(settings, "life-1")
-    view = await wait_for(call, "village", mid)
+    view = await wait_for(call, settings, "village", mid)
     assert view["owner"] == {"kind": "village", "code": "T01-V001"}
     m = f"/v1/matters/{mid}"
 
@@ -162,8 +174,8 @@ async def test_full_matter_life(call: Call, settings: Settings, worker: None) ->
 async def test_operator_actions_round_trip(call: Call, settings: Settings, worker: None) -> None:
     a = submit_intake(settings, "ops-a")
     b = submit_intake(settings, "ops-b")
-    await wait_for(call, "operator", a)
-    await wait_for(call, "operator", b)
+    await wait_for(call, settings, "operator", a)
+    await wait_for(call, settings, "operator", b)
     ma, mb = f"/v1/matters/{a}", f"/v1/matters/{b}"
     await ok(call, "operator", f"{ma}/assign", {"owner": {"kind": "department", "code": "CGJ"}})
     await ok(call, "operator", f"{ma}/assign", {"owner": {"kind": "department", "code": "ZJJ"}})

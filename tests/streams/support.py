@@ -161,16 +161,17 @@ async def input_progress(settings: Settings) -> str:
     from streams.app import app_id
 
     topics = Topics.from_settings(settings)
-    inputs = [
-        TopicPartition(t, p)
-        for t in (topics.intake, topics.commands)
-        for p in range(settings.topic_partitions)
-    ]
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
     await admin.start()
     try:
+        described = await admin.describe_topics([topics.intake, topics.commands])
+        inputs = [
+            TopicPartition(d["topic"], p["partition"])
+            for d in described
+            for p in sorted(d["partitions"], key=lambda p: p["partition"])
+        ]
         ends = await consumer.end_offsets(inputs)
         done = await admin.list_consumer_group_offsets(app_id(settings), partitions=inputs)
     finally:
