@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="consumer-group session timeout: how long a dead worker's partitions "
         "wait before another worker takes them (heartbeats every third of it)",
     )
+    streams_request_timeout_seconds: float = Field(
+        90.0,
+        ge=6,
+        le=600,
+        description="the worker's consumer request timeout (Faust's broker_request_timeout; "
+        "never below the session timeout): how long a Kafka request may wait for its answer",
+    )
     streams_slow_batch_seconds: float = Field(
         10.0,
         gt=0,

@@ -58,6 +58,7 @@ from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
 from streams.delivery import InputGuard, guard_input_delivery
 from streams.finish import to_the_end
+from streams.log_ends import LogEnds, highwaters_of
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
 from streams.publisher import Publisher
@@ -179,6 +180,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
         # timeout (Faust's default 60 s) before anyone processes them again. Heartbeats run
         # on the consumer's own thread, so a long batch does not miss them.
         broker_session_timeout=settings.streams_session_timeout_seconds,
+        broker_request_timeout=max(
+            settings.streams_request_timeout_seconds, settings.streams_session_timeout_seconds
+        ),
         broker_heartbeat_interval=settings.streams_session_timeout_seconds / 3,
         table_standby_replicas=0,
         logging_config=None,
@@ -279,6 +283,15 @@ def create_app(settings: Settings | None = None) -> faust.App:
                 caught.processed(message.partition, message.offset)
         resume_ready()
 
+    intake_ends: LogEnds[Any] = LogEnds(
+        highwaters_of(lambda: app.consumer), within=5.0, what="intake backlog of new partitions"
+    )
+    input_ends: LogEnds[Any] = LogEnds(
+        highwaters_of(lambda: app.consumer),
+        within=settings.streams_stall_seconds,
+        what="stall check",
+    )
+
     @app.timer(0.5)
     async def track_assignment() -> None:
         """Note each newly owned partition's intake end: its deadlines fire, and its
@@ -291,10 +304,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
         tps = [tp for tp in tps if tp.partition in new]
         if not tps:
             return
-        try:
-            ends = await consumer.highwaters(*tps)
-        except Exception as exc:  # e.g. revoked meanwhile: the next tick asks again
-            log.warning("intake log ends unknown (%r); deadlines of %s wait", exc, sorted(new))
+        ends = await intake_ends.of(tps)
+        if ends is None:  # revoked meanwhile, Kafka away: the next tick asks again
             return
         committed = {tp.partition: consumer._committed_offset.get(tp) for tp in tps}
         caught.assigned({tp.partition: ends[tp] for tp in tps}, committed)
@@ -331,7 +342,9 @@ def create_app(settings: Settings | None = None) -> faust.App:
         (see :mod:`streams.stall`)."""
         guard: InputGuard[Any] | None = state.get("inputs")
         held = guard.held if guard is not None else (lambda tp: False)
-        await revive_stalled(app, watch, (topics.intake, topics.commands), in_long_batch, held)
+        await revive_stalled(
+            app, watch, (topics.intake, topics.commands), in_long_batch, input_ends, held
+        )
 
     @app.task
     async def fire_deadlines() -> None:

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.log_ends import LogEnds
 from streams.metrics import STALLS
 
 log = logging.getLogger(__name__)
@@ -81,14 +82,16 @@ async def revive_stalled(
     watch: StallWatch,
     topics: Sequence[str],
     busy: Callable[[], bool],
+    log_ends: LogEnds[Any],
     held: Callable[[Any], bool] = lambda tp: False,
 ) -> list[Any]:
     """One check of the worker's input partitions of ``topics`` (call every few seconds):
     each stalled one is logged with what the consumer holds for it, made active and sought
     back to its committed offset. ``busy``: whether a long batch is being handled (it
     commits nothing until it ends, so the clocks start again); ``held``: whether a
-    partition is paused on purpose (it is not watched meanwhile). Returns the partitions
-    revived."""
+    partition is paused on purpose (it is not watched meanwhile); ``log_ends``: how the
+    partitions' log ends are asked (when they are not known, this check is skipped).
+    Returns the partitions revived."""
     if busy():
         watch.forget()
         return []
@@ -98,7 +101,9 @@ async def revive_stalled(
     inputs = [tp for tp in consumer.assignment() if tp.topic in topics and not held(tp)]
     if not inputs:
         return []
-    ends = await consumer.highwaters(*inputs)
+    ends = await log_ends.of(inputs)
+    if ends is None:
+        return []
     committed = {tp: consumer._committed_offset.get(tp) for tp in inputs}
     found = set(watch.stalled(time.monotonic(), ends, committed))
     stuck = [tp for tp in inputs if tp in found]  # Faust's TopicPartitions, with names

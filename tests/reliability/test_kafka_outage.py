@@ -1,5 +1,9 @@
 """Fault 2: the Kafka broker stops for 30 s under steady load, then starts again.
 
+The worker's Kafka request timeout is shorter than the outage, so its requests fail while
+it lasts (a longer outage does that at the default 90 s); every process must still be the
+one started at the beginning.
+
 While it is down, intake answers 503 with Retry-After and never a 2xx it cannot keep. After
 it is back, every matter that got a 2xx is on ``matters.intake`` and dispatched on its
 department topic (counted by matter id), and the gateway, the dispatch API and the stream
@@ -30,6 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(4
 
 RATE = 10.0
 OUTAGE = 30.0
+REQUEST_TIMEOUT = 12.0
 
 
 @pytest.fixture
@@ -39,7 +44,13 @@ def outage_system(
     """The system on a broker of its own (this test stops it)."""
     with PrivateKafka() as kafka:
         s = private_settings(settings, kafka.bootstrap, private_redis.url, tmp_path)
-        env = {"GRIDHUB_INTAKE_KAFKA_TIMEOUT_MS": "3000", "GRIDHUB_INTAKE_RETRY_AFTER_SECONDS": "2"}
+        env = {
+            "GRIDHUB_INTAKE_KAFKA_TIMEOUT_MS": "3000",
+            "GRIDHUB_INTAKE_RETRY_AFTER_SECONDS": "2",
+            # shorter than the outage, so the worker's Kafka requests time out while it lasts
+            # (at the default 90 s a longer outage does the same)
+            "GRIDHUB_STREAMS_REQUEST_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT),
+        }
         with System(s, tmp_path / "system", env=env) as system:
             yield system, kafka
 
@@ -128,6 +139,10 @@ async def test_kafka_down_30s_under_load(outage_system: tuple[System, PrivateKaf
         assert set(statuses) <= {201, 503}, statuses  # no 5xx other than 503, no timeouts
         assert not set(accepted) - on_intake  # never a false 2xx
         assert tally.lost == 0 and tally.duplicated == 0, tally
+        down = [name for name in system.procs if not system.alive(name)]
+        assert not down, f"{down} exited:\n" + "\n".join(
+            system.log_text(name)[-3000:] for name in down
+        )
     finally:
         watching.cancel()
         await api.aclose()
