@@ -123,6 +123,9 @@ async def revive_stalled(
             tp in consumer._buffered_partitions,
             consumer._read_offset.get(tp),
         )
-        await consumer.seek(tp, offset)  # then resume: its first fetch starts at the offset
-        consumer.resume_partitions({tp})
+        try:  # e.g. revoked meanwhile: an error out of the timer would stop the worker
+            await consumer.seek(tp, offset)  # then resume: its first fetch starts there
+            consumer.resume_partitions({tp})
+        except Exception:
+            log.exception("input %s[%d]: seeking back failed", tp.topic, tp.partition)
     return stuck
