@@ -269,9 +269,11 @@ async def _measure_raw(settings: Settings, source: str, sink: str, n: int) -> tu
         await producer.stop()
 
 
-async def _run(quick: bool, workers: int, shared: BenchSystem | None) -> list[dict[str, Any]]:
+async def _run(
+    quick: bool, workers: int, shared: BenchSystem | None, matters: int | None = None
+) -> list[dict[str, Any]]:
     _phase.reset()
-    n = 2_000 if quick else 50_000
+    n = matters or (2_000 if quick else 50_000)
     if shared is not None:
         workers = 1
         settings = shared.settings
@@ -378,20 +380,25 @@ def _machine_entries(window: Window) -> list[dict[str, Any]]:
 
 
 def main(
-    quick: bool = False, workers: int | None = None, system: BenchSystem | None = None
+    quick: bool = False,
+    workers: int | None = None,
+    system: BenchSystem | None = None,
+    matters: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run the pipeline benchmark; ``quick`` uses 2,000 matters instead of 50,000 and one
     worker; ``workers`` worker processes of one app id share the partitions (default 2);
-    ``system``: the quick run's, whose worker is then the one measured (started here)."""
-    return asyncio.run(_run(quick, workers or (1 if quick else 2), system))
+    ``system``: the quick run's, whose worker is then the one measured (started here);
+    ``matters``: another number of matters (a longer run shows the rate is sustained)."""
+    return asyncio.run(_run(quick, workers or (1 if quick else 2), system, matters))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, help="worker processes (default 2, quick 1)")
+    parser.add_argument("--matters", type=int, help="matters preloaded (default 50,000)")
     args = parser.parse_args()
-    for entry in main(args.quick, args.workers):
+    for entry in main(args.quick, args.workers, matters=args.matters):
         base = f"  (baseline {entry['baseline']:,})" if "baseline" in entry else ""
         head = f"{entry['name']}: {entry['value']:,} {entry['unit']}"
         target = f"{entry['target']:,}" if entry["target"] is not None else "-"

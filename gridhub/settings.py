@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="an input partition whose committed offset stays below its log end for "
         "this long is sought back to that offset (see streams/stall.py)",
     )
+    streams_uvloop: bool = Field(
+        True,
+        description="run the worker on uvloop (Faust's supported fast event loop); false: "
+        "asyncio's own loop",
+    )
     hotspot_threshold: int = Field(
         5, ge=1, description="matters of one category in one grid within the window"
     )
