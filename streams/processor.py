@@ -26,7 +26,7 @@ from gridhub.domain.commands import Command, DeadlineDue, InvalidCommand
 from gridhub.domain.context import Context
 from gridhub.domain.events import Accepted, Event
 from gridhub.domain.events import Warning as WarningEvent
-from gridhub.domain.hotspot import HotspotDetector
+from gridhub.domain.hotspot import Entry, HotspotDetector
 from gridhub.domain.machine import apply, pending_timers, pending_timers_after
 from gridhub.domain.matter import Matter
 from gridhub.domain.sla import ScheduledWarning
@@ -439,6 +439,9 @@ def _result(command: Command, events: list[Event], state: Matter | None) -> Comm
     return result
 
 
-def hotspot_detector(threshold: int, window_seconds: int) -> HotspotDetector:
-    """A fresh detector with the configured threshold and window."""
-    return HotspotDetector(threshold, timedelta(seconds=window_seconds))
+def hotspot_detector(
+    threshold: int, window_seconds: int, load: Callable[[str, str], Entry | None] | None = None
+) -> HotspotDetector:
+    """A detector with the configured threshold and window (``load``: a pair's saved entry,
+    see :mod:`gridhub.domain.hotspot`)."""
+    return HotspotDetector(threshold, timedelta(seconds=window_seconds), load)

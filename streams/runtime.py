@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from gridhub.cloudevents import KafkaRecord
-from gridhub.domain.hotspot import HotspotDetector
+from gridhub.domain.hotspot import Entry, HotspotDetector
 from streams import codec, metrics
 from streams.deadlines import DeadlineIndex
 from streams.processor import BatchResult, InRecord, Processor, hotspot_detector
@@ -45,6 +45,12 @@ from streams.states import MatterStates, Store
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Iterable[Row]], Awaitable[None]]
+
+
+def hotspot_key(partition: int, grid: str, category: str) -> bytes:
+    """The hotspots table's key of one (grid, category) of one input partition's detector
+    (each partition counts its own matters; its records go to that changelog partition)."""
+    return f"p{partition}|{grid}|{category}".encode()
 
 
 class BatchRuntime:
@@ -78,14 +84,16 @@ class BatchRuntime:
         self._last_flush = 0.0
 
     def detector_of(self, partition: int) -> HotspotDetector:
-        """The hotspot detector of one partition, restored from the table on first use."""
+        """The hotspot detector of one partition; each (grid, category) it observes is
+        restored from the table the first time (see :func:`hotspot_key`)."""
         found = self._detectors.get(partition)
         if found is None:
-            raw = self.hotspots.get(f"p{partition}".encode())
-            if raw is not None:
-                found = HotspotDetector.from_dict(codec.loads(raw))
-            else:
-                found = hotspot_detector(self._threshold, self._window)
+
+            def load(grid: str, category: str) -> Entry | None:
+                raw = self.hotspots.get(hotspot_key(partition, grid, category))
+                return codec.loads(raw) if raw is not None else None
+
+            found = hotspot_detector(self._threshold, self._window, load)
             self._detectors[partition] = found
         return found
 
@@ -144,9 +152,10 @@ class BatchRuntime:
         if self._dirty_detectors and now - self._last_flush >= self._hotspot_flush:
             for partition in self._dirty_detectors:
                 detector = self._detectors.get(partition)
-                if detector is not None:
-                    raw = codec.dumps(detector.to_dict())
-                    key = f"p{partition}".encode()
+                if detector is None:
+                    continue
+                for (grid, category), entry in detector.take_touched().items():
+                    key, raw = hotspot_key(partition, grid, category), codec.dumps(entry)
                     self.hotspots.keep(key, raw)
                     rows.append((self.hotspots.topic, key, raw, None, partition))
             self._dirty_detectors.clear()

@@ -46,10 +46,39 @@ def test_realerts_after_a_window() -> None:
     assert d.observe("G1", "ROAD", T0 + timedelta(minutes=61)) is not None
 
 
-def test_snapshot_round_trip() -> None:
+def test_what_is_saved_is_each_pair_observed_since_the_last_take() -> None:
     d = HotspotDetector(threshold=2, window=timedelta(minutes=30))
     d.observe("G1", "ROAD", T0)
+    d.observe("G2", "WATER", T0)
+    assert set(d.take_touched()) == {("G1", "ROAD"), ("G2", "WATER")}
+    assert d.take_touched() == {}  # nothing observed since
+    d.observe("G1", "ROAD", T0 + timedelta(minutes=1))  # the hotspot
+    assert d.take_touched() == {
+        ("G1", "ROAD"): {
+            "seen": [T0.isoformat(), (T0 + timedelta(minutes=1)).isoformat()],
+            "alerted": (T0 + timedelta(minutes=1)).isoformat(),
+        }
+    }
+
+
+def test_a_restarted_detector_goes_on_from_the_saved_pairs() -> None:
+    d = HotspotDetector(threshold=3, window=timedelta(minutes=30))
+    d.observe("G1", "ROAD", T0)
     d.observe("G1", "ROAD", T0 + timedelta(minutes=1))
-    copy = HotspotDetector.from_dict(d.to_dict())
-    assert copy.to_dict() == d.to_dict()
-    assert copy.observe("G1", "ROAD", T0 + timedelta(minutes=2)) is None  # alerted already
+    d.observe("G2", "ROAD", T0)
+    d.observe("G2", "ROAD", T0 + timedelta(minutes=1))
+    assert d.observe("G2", "ROAD", T0 + timedelta(minutes=2)) is not None
+    saved = {key: entry for key, entry in d.take_touched().items()}
+    asked: list[tuple[str, str]] = []
+
+    def load(grid: str, category: str) -> dict[str, object] | None:
+        asked.append((grid, category))
+        return saved.get((grid, category))
+
+    again = HotspotDetector(threshold=3, window=timedelta(minutes=30), load=load)
+    assert again.observe("G1", "ROAD", T0 + timedelta(minutes=3)) is not None  # 2 saved + 1
+    assert again.observe("G2", "ROAD", T0 + timedelta(minutes=3)) is None  # alerted already
+    assert again.observe("G1", "ROAD", T0 + timedelta(minutes=4)) is None
+    assert again.observe("G3", "ROAD", T0) is None  # nothing saved: starts at one
+    assert asked == [("G1", "ROAD"), ("G2", "ROAD"), ("G3", "ROAD")]  # once per pair
+    assert again.count("G1", "ROAD") == 4
