@@ -1,18 +1,21 @@
 """Pipeline benchmark: intake matters/s through the real stream worker to department topics.
 
-    python -m bench.pipeline [--quick] [--workers N]
+    python -m bench.pipeline [--quick] [--workers N] [--matters N]
 
-Pre-loads N intake records (department-tier categories of the reference city, so every
-matter is routed to one or more ``dept.<code>`` topics; 50,000, ``--quick`` 2,000) into a
-fresh topic prefix, starts the real worker (``python -m streams worker``, a subprocess;
+Publishes N intake records (department-tier categories of the reference city, so every
+matter is routed to one or more ``dept.<code>`` topics; 50,000, ``--quick`` 2,000) to a
+fresh topic prefix served by the real worker (``python -m streams worker``, a subprocess;
 two of the same app id by default, which share the 4 partitions: the scaling model;
 ``--quick`` one: in a quick run of every benchmark, the shared system's, see
-:mod:`bench.system`), and measures sustained matters/s from the first department record to
-the last one (worker start-up excluded). In the same run a raw aiokafka loop (consume →
-orjson parse → produce) over the same records gives the baseline; the ratio is printed. A
-second baseline, the output floor (:mod:`bench.output_floor`), writes the outputs the worker
-writes for the first 20,000 of them (records and projection calls made beforehand) and does
-nothing else: what the required outputs alone cost here.
+:mod:`bench.system`), publishes the records once every worker holds its partitions, and
+measures sustained matters/s from the end of publishing to the last department record
+(worker start-up and the group's rebalances excluded; what was processed while publishing
+is not counted). ``--matters N`` publishes N records instead (a longer run). In the same
+run a raw aiokafka loop (consume → orjson parse → produce) over the same records gives the
+baseline; the ratio is printed. A second baseline, the output floor
+(:mod:`bench.output_floor`), writes the outputs the worker writes for the first 20,000 of
+them (records and projection calls made beforehand) and does nothing else: what the
+required outputs alone cost here.
 Both also report CPU µs per record (the workers' user+system time over the measured
 window, from /proc): on a machine shared with other runs wall-clock rates swing, CPU per
 record much less. Topics and keys are deleted afterwards. ``main(quick)`` returns entries
@@ -50,6 +53,7 @@ from bench.support import (
     mark_store_complete,
     offsets_reader,
     redis_cpu_seconds,
+    wait_group_stable,
 )
 from bench.system import BenchSystem
 from gridhub.citydata import load_city
@@ -58,6 +62,7 @@ from gridhub.intake import IntakeMatter, intake_event, matter_id_for
 from gridhub.redisconn import open_redis
 from gridhub.settings import Settings
 from gridhub.topics import Topics
+from streams.app import app_id
 
 TARGET = 5000.0
 _phase = Phases("pipeline")
@@ -203,8 +208,8 @@ class _Cpu:
 async def _measure_worker(
     settings: Settings, topics: Topics, expected: int, n: int, workers: Workers, within: float
 ) -> Window:
-    """Watch the (starting) workers until ``expected`` department records exist; the window
-    runs from the first department record to the last."""
+    """Watch the workers until ``expected`` department records exist; the window runs from
+    now (every record published; those already processed are not counted) to the last."""
     city = load_city(settings.city_file)
     names = [topics.department(d) for d in city.departments]
     consumer = await offsets_reader(settings, names)
@@ -213,18 +218,13 @@ async def _measure_worker(
         parts = [
             TopicPartition(name, p) for name in names for p in range(settings.topic_partitions)
         ]
-        first: float | None = None
-        at_first = (0.0, 0.0, 0.0)
-        deadline = time.monotonic() + within
+        first, first_total = time.monotonic(), await _end_total(consumer, parts)
+        at_first = await cpu.read()
+        deadline = first + within
         while time.monotonic() < deadline:
             total = await _end_total(consumer, parts)
             now = time.monotonic()
-            if total and first is None:
-                first, first_total = now, total
-                _phase("the worker produces")
-                at_first = await cpu.read()
             if total >= expected:
-                assert first is not None
                 matters = n * ((expected - first_total) / expected)
                 per = [
                     (b - a) / max(1.0, matters) * 1e6
@@ -288,10 +288,14 @@ async def _run(
     raw_sink = f"{settings.topic_prefix}raw.sink"  # created on first use
     try:
         records, expected = _records(settings, n, "pipeline")
-        await _preload(settings, topics.intake, records)
-        _phase(f"{n:,} matters preloaded")
         started = _own_workers(settings, workers) if shared is None else _shared_worker(shared)
         async with started as running:
+            # the records come once every worker holds its partitions: a worker that joins
+            # later makes the group rebalance, a pause of seconds that is not throughput
+            await wait_group_stable(settings, app_id(settings), workers, running.alive)
+            _phase(f"{workers} worker(s) hold their partitions")
+            await _preload(settings, topics.intake, records)
+            _phase(f"{n:,} matters published")
             within = 60 if quick else 600
             window = await _measure_worker(settings, topics, expected, n, running, within)
         pipeline = window.rate

@@ -7,18 +7,20 @@ await cleanup(settings)                      # its topics and keys are gone agai
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
@@ -107,6 +109,30 @@ def mark_store_complete(settings: Settings) -> None:
         client.set(RedisKeys(settings.redis_prefix).projection_marker(), b'{"bench": true}')
     finally:
         client.close()
+
+
+async def wait_group_stable(
+    settings: Settings, group: str, members: int, alive: Callable[[], bool], within: float = 120.0
+) -> None:
+    """Return once consumer group ``group`` is Stable with ``members`` members (every worker
+    has joined and holds its partitions); ``alive()``: whether the workers still run."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + within
+        state = None
+        while time.monotonic() < deadline:
+            if not alive():
+                raise RuntimeError("a worker exited before its consumer group was stable")
+            [response] = await admin.describe_consumer_groups([group])
+            _, _, name, _, _, joined = response.groups[0][:6]
+            state = (name, len(joined))
+            if state == ("Stable", members):
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"group {group} not stable with {members} members: {state}")
+    finally:
+        await admin.close()
 
 
 async def offsets_reader(settings: Settings, topics: Sequence[str]) -> AIOKafkaConsumer:
