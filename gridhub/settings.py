@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         description="an input partition whose committed offset stays below its log end for "
         "this long is sought back to that offset (see streams/stall.py)",
     )
+    streams_stop_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="a stopping worker still running after this long exits at once (status "
+        "70) without committing; what it had not committed is replayed (streams/finish.py)",
+    )
     streams_uvloop: bool = Field(
         True,
         description="run the worker on uvloop (Faust's supported fast event loop); false: "

@@ -57,7 +57,7 @@ from streams.catchup import CaughtUp
 from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
 from streams.delivery import InputGuard, guard_input_delivery
-from streams.finish import to_the_end
+from streams.finish import to_the_end, worker_class
 from streams.log_ends import LogEnds, highwaters_of
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         ),
         broker_heartbeat_interval=settings.streams_session_timeout_seconds / 3,
         table_standby_replicas=0,
+        Worker=worker_class(settings.streams_stop_seconds),
         logging_config=None,
     )
     matters_table = app.Table("matters", default=None, key_type=bytes, value_type=bytes)

@@ -13,6 +13,13 @@ waits for it to end (its outputs, projections and state written) before the canc
 goes on. If it does not end within ``within`` seconds (Kafka or Redis gone), the process
 exits at once without committing anything, as a crash would: the batch is then replayed from
 the last commit by whoever owns its partitions next.
+
+Stopping as a whole has a deadline too (:func:`worker_class`, ``GRIDHUB_STREAMS_STOP_SECONDS``):
+a worker stopped (SIGTERM) while its group was rebalancing once spent minutes in aiokafka's
+heartbeat loop ("GroupCoordinatorNotAvailableError", ten times a second) and never exited,
+which holds up a restart or a deploy. Past the deadline it exits the same way.
+
+    app = faust.App(..., Worker=worker_class(stop_within=60.0))
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable
+
+import faust
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +68,32 @@ async def to_the_end(
             )
             on_timeout()
         raise
+
+
+def exit_after(
+    within: float, what: str, on_timeout: Callable[[], None] = _exit_now
+) -> threading.Timer:
+    """Call ``on_timeout()`` (by default: exit at once) in ``within`` seconds, from a thread
+    of its own (so also when the event loop is stuck), unless the process has ended or
+    the returned timer is cancelled; ``what`` is logged then."""
+
+    def expire() -> None:
+        log.critical("%s did not end within %.0f s; exiting without committing", what, within)
+        on_timeout()
+
+    timer = threading.Timer(within, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def worker_class(stop_within: float) -> type[faust.Worker]:
+    """Faust's worker class with a deadline of ``stop_within`` seconds on stopping (see
+    module doc); pass it as the app's ``Worker`` setting."""
+
+    class Worker(faust.Worker):
+        async def on_stop(self) -> None:
+            exit_after(stop_within, "stopping the worker")
+            await super().on_stop()
+
+    return Worker

@@ -1,11 +1,14 @@
-"""to_the_end: a batch runs to its end even when the agent is cancelled in the middle."""
+"""to_the_end: a batch runs to its end even when the agent is cancelled in the middle;
+exit_after: a deadline that holds when the event loop is stuck."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 
-from streams.finish import to_the_end
+from streams.finish import exit_after, to_the_end
 
 
 async def test_a_cancelled_caller_waits_for_the_batch_then_is_cancelled() -> None:
@@ -56,3 +59,17 @@ async def test_without_cancellation_it_is_the_batch_itself() -> None:
         assert str(exc) == "bad batch"
     else:
         raise AssertionError("the batch's error was swallowed")
+
+
+def test_exit_after_fires_from_its_own_thread_while_the_caller_is_stuck() -> None:
+    fired = threading.Event()
+    exit_after(0.05, "a test", on_timeout=fired.set)
+    time.sleep(0.3)  # the caller (an event loop, in the worker) does not get control back
+    assert fired.is_set()
+
+
+def test_exit_after_cancelled_in_time_does_nothing() -> None:
+    fired = threading.Event()
+    exit_after(0.05, "a test", on_timeout=fired.set).cancel()
+    time.sleep(0.2)
+    assert not fired.is_set()
