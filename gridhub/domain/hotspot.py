@@ -85,11 +85,15 @@ class HotspotDetector:
         return len(self._seen.get((grid, category), ()))
 
     def entry(self, grid: str, category: str) -> dict[str, Any]:
-        """The saved form of one (grid, category): its matters' times within the window as
-        last observed, and its last alert."""
+        """The saved form of one (grid, category): the newest ``threshold`` times of its
+        matters within the window as last observed, and its last alert. Older times never
+        decide an alert again (if the newest ``threshold`` are not all within a window,
+        fewer than ``threshold`` are), so a restored detector decides as this one would;
+        only :meth:`count` starts lower."""
         alerted = self._alerted.get((grid, category))
+        times = self._seen.get((grid, category), [])
         return {
-            "seen": [t.isoformat() for t in self._seen.get((grid, category), ())],
+            "seen": [t.isoformat() for t in times[-self.threshold :]],
             "alerted": alerted.isoformat() if alerted is not None else None,
         }
 
