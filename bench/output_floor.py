@@ -2,10 +2,12 @@
 
 The raw aiokafka loop (:mod:`bench.pipeline`) reads one record and writes one. A matter
 makes about six records (two events, its department tasks, a wallboard delta, its
-changelog entry) and a share of a batch's two Redis calls (projections, then timers). This
-loop writes exactly those: each matter's real output records and its batch's real Redis
-calls, made beforehand by the worker's own pure code (:class:`~streams.processor.Processor`,
-:meth:`~streams.projections.Projector.plan` and ``plan_timers``). While measuring, it only
+changelog entry) and a share of a batch's three Redis calls (hotspot count, projections,
+then timers). This loop writes exactly those: each matter's real output records and its
+batch's real Redis calls, made beforehand by the worker's own pure code
+(:class:`~streams.processor.Processor`, :meth:`~streams.projections.Projector.plan` and
+``plan_timers``; the hotspot count is the worker's :class:`~streams.hotspots.HotspotCounter`
+call on the batch's sightings). While measuring, it only
 consumes the intake records, hands each one's prepared records to the worker's
 :class:`~streams.publisher.Publisher` and runs the prepared calls of each :data:`CHUNK`
 matters consumed. It decodes nothing, routes nothing, computes no deadline.
@@ -27,18 +29,21 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bench.support import baseline_clients, cleanup, create_topics, redis_cpu_seconds
-from gridhub.domain.hotspot import HotspotDetector
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from streams import codec
 from streams.context import build_context
-from streams.processor import InRecord, Processor
+from streams.hotspots import HotspotCounter
+from streams.processor import InRecord, Processor, Sighting
 from streams.projections import Projector
 from streams.publisher import Publisher, Row
 
 #: Matters per prepared projection call (the worker's batches are of this order).
 CHUNK = 1000
+
+#: One CHUNK's Redis work: its sightings to count, then its prepared projection calls.
+Plan = tuple[list[Sighting], list[list[bytes]]]
 
 
 def _mirror(settings: Settings) -> Settings:
@@ -52,7 +57,7 @@ def _mirror(settings: Settings) -> Settings:
 
 def _prepare(
     settings: Settings, mirror: Settings, records: Sequence[tuple[bytes, bytes, Any]]
-) -> tuple[dict[bytes, list[Row]], list[list[list[bytes]]], Projector, aioredis.Redis]:
+) -> tuple[dict[bytes, list[Row]], list[Plan], Projector, aioredis.Redis]:
     """Every matter's output rows by intake key, and the Redis calls of each CHUNK."""
     real, floor = Topics.from_settings(settings), Topics.from_settings(mirror)
     cut = len(real.prefix)
@@ -61,16 +66,13 @@ def _prepare(
     redis = aioredis.from_url(str(settings.redis_url))
     projector = Projector(redis, RedisKeys(mirror.redis_prefix), ctx)
     rows: dict[bytes, list[Row]] = {}
-    plans: list[list[list[bytes]]] = []
-    detectors: dict[int, HotspotDetector] = {}
+    plans: list[Plan] = []
     for start in range(0, len(records), CHUNK):
         chunk = [
             InRecord(real.intake, 0, offset, key, value, headers)
             for offset, (key, value, headers) in enumerate(records[start : start + CHUNK], start)
         ]
-        result = processor.process(
-            chunk, lambda _: None, lambda p: detectors.setdefault(p, HotspotDetector(10**6))
-        )
+        result = processor.process(chunk, lambda _: None)
         for topic, r in result.records + result.urgent:
             rows.setdefault(r.key or b"", []).append(
                 (floor.prefix + topic[cut:], r.key, r.value, r.headers, None)
@@ -81,11 +83,14 @@ def _prepare(
             rows.setdefault(key, []).append((floor.commands, key, state, None, None))
         offsets = {f"{real.intake}:0": start + len(chunk) - 1}
         timers = projector.plan_timers(result)  # the worker's second call, made after the first
-        plans.append([projector.plan(result, offsets, {}), *([timers] if timers else [])])
+        calls = [projector.plan(result, offsets, {}), *([timers] if timers else [])]
+        plans.append((result.sightings, calls))
     return rows, plans, projector, redis
 
 
-async def _in_order(projector: Projector, calls: list[list[bytes]]) -> None:
+async def _in_order(projector: Projector, hotspots: HotspotCounter, plan: Plan) -> None:
+    sightings, calls = plan
+    await hotspots.observe(sightings)
     for call in calls:
         await projector.apply(call)
 
@@ -100,6 +105,12 @@ async def measure_floor(
     create_topics(mirror)
     intake = Topics.from_settings(mirror).intake
     rows, plans, projector, redis = _prepare(settings, mirror, records)
+    hotspots = HotspotCounter(
+        redis,
+        RedisKeys(mirror.redis_prefix),
+        settings.hotspot_threshold,
+        settings.hotspot_window_seconds,
+    )
     consumer, producer = baseline_clients(settings, intake)
     publisher = Publisher(lambda: producer)
     await producer.start()
@@ -119,7 +130,7 @@ async def measure_floor(
             pending = [publisher.publish(out)] if out else []
             due = len(plans) if seen >= n else seen // CHUNK
             while projected < due:
-                pending.append(_in_order(projector, plans[projected]))
+                pending.append(_in_order(projector, hotspots, plans[projected]))
                 projected += 1
             await asyncio.gather(*pending)
         elapsed = time.monotonic() - started

@@ -61,6 +61,15 @@ class RedisKeys:
         → the member JSON), so streams/ can remove them when their deadline is met."""
         return f"{self.prefix}m:{matter_id}:alerts"
 
+    def hotspot(self, grid: str, category: str) -> str:
+        """Sorted set: the city's matters of one (grid, category) within the hotspot window,
+        matter id scored by when it was received (epoch ms); see :mod:`streams.hotspots`."""
+        return f"{self.prefix}hot:{grid}:{category}"
+
+    def hotspot_alerted(self, grid: str, category: str) -> str:
+        """String ``matter id|epoch ms``: the (grid, category)'s last hotspot alert."""
+        return f"{self.prefix}hot:{grid}:{category}:alerted"
+
     def streams_offsets(self) -> str:
         """Hash: the last input offset per ``topic:partition`` whose projection streams/ wrote
         (replayed records below it are not projected twice)."""

@@ -4,11 +4,12 @@ One agent subscribes to ``matters.intake`` and ``matters.commands`` (same partit
 both keyed by matter id), so each matter has exactly one writer and its records are applied
 in order. It takes batches (``take_events``) and hands them to :class:`BatchRuntime`.
 
-State: table ``matters`` (matter id → Matter, changelog-backed) and ``hotspots`` (partition
-→ hotspot detector). Batches write the tables through the store plus one explicit
-``send_changelog`` per matter per batch, to the partition of the input record: Faust's
-``table[key] = value`` needs a "current event", which a batch does not have, and would write
-one changelog record per event instead of per matter.
+State: table ``matters`` (matter id → Matter, changelog-backed); the city-wide hotspot
+counts and the deadline index live in Redis (:mod:`.hotspots`, :mod:`.deadlines`). Batches
+write the table through the store plus one explicit ``send_changelog`` per matter per
+batch, to the partition of the input record: Faust's ``table[key] = value`` needs a
+"current event", which a batch does not have, and would write one changelog record per
+event instead of per matter.
 
 Delivery guarantee: **at-least-once with deterministic ids** (``processing_guarantee`` stays
 ``at_least_once``; Faust's ``exactly_once`` was not adopted, and not measured here). It
@@ -58,6 +59,7 @@ from streams.context import build_context
 from streams.deadlines import DeadlineFirer, DeadlineIndex
 from streams.delivery import InputGuard, guard_input_delivery
 from streams.finish import to_the_end, worker_class
+from streams.hotspots import HotspotCounter
 from streams.log_ends import LogEnds, highwaters_of
 from streams.processor import InRecord, Processor
 from streams.projections import Projector
@@ -189,7 +191,6 @@ def create_app(settings: Settings | None = None) -> faust.App:
         logging_config=None,
     )
     matters_table = app.Table("matters", default=None, key_type=bytes, value_type=bytes)
-    hotspots_table = app.Table("hotspots", default=None, key_type=bytes, value_type=bytes)
     source = app.topic(topics.intake, topics.commands, key_serializer="raw", value_serializer="raw")
     state: dict[str, Any] = {}
 
@@ -228,11 +229,11 @@ def create_app(settings: Settings | None = None) -> faust.App:
                 Processor(ctx, topics),
                 Projector(redis, keys, ctx, max(600, settings.command_status_ttl_seconds)),
                 DeadlineIndex(redis, keys),
+                HotspotCounter(
+                    redis, keys, settings.hotspot_threshold, settings.hotspot_window_seconds
+                ),
                 TableStore(matters_table),
-                TableStore(hotspots_table),
                 publisher.publish,
-                settings.hotspot_threshold,
-                settings.hotspot_window_seconds,
             )
             state["runtime"] = found
             state["guard"] = ProjectionGuard(settings, redis)
@@ -255,8 +256,6 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def _revoked(sender: Any, /, *_: Any, signal: Any = None, **__: Any) -> None:
         watch.forget()
         caught.forget()
-        if "runtime" in state:
-            state["runtime"].forget_partitions()
 
     @app.agent(source, name="matters")
     async def process(stream: StreamT[bytes]) -> None:

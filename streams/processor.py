@@ -1,7 +1,7 @@
 """The batch core of the worker: records in, new states and every output out. No I/O.
 
     proc = Processor(ctx, topics)
-    result = proc.process(records, states.get, detectors.get)
+    result = proc.process(records, states.get)
 
 For each input record: decode (CloudEvent), validate (intake against the city, command
 shape, key = matter id), apply through the pure domain (``machine.apply``) and collect the
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 import orjson
 
@@ -24,9 +24,8 @@ from gridhub.cloudevents import DecodeError, KafkaRecord, decode
 from gridhub.commands_topic import TICKS_EVENT, parse_commands
 from gridhub.domain.commands import Command, DeadlineDue, InvalidCommand
 from gridhub.domain.context import Context
-from gridhub.domain.events import Accepted, Event
+from gridhub.domain.events import Accepted, Event, GridAlert
 from gridhub.domain.events import Warning as WarningEvent
-from gridhub.domain.hotspot import Entry, HotspotDetector
 from gridhub.domain.machine import apply, pending_timers, pending_timers_after
 from gridhub.domain.matter import Matter
 from gridhub.domain.sla import ScheduledWarning
@@ -93,6 +92,21 @@ class MatterWork:
         return self.state is not None and self.state is not self.before
 
 
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """An accepted matter, to count towards its (grid, category)'s hotspot
+    (:mod:`streams.hotspots`); ``tp`` and ``offset``: the input that accepted it."""
+
+    matter_id: str
+    grid: str
+    category: str
+    at: datetime
+    township: str
+    village: str
+    tp: str
+    offset: int
+
+
 @dataclass(slots=True)
 class Alert:
     """An alert to publish and project; ``field`` names it in the matter's alert hash."""
@@ -114,7 +128,8 @@ class BatchResult:
     alerts: list[Alert] = field(default_factory=list)
     schedule: dict[int, list[ScheduledWarning]] = field(default_factory=dict)
     cancel: dict[int, list[str]] = field(default_factory=dict)
-    hotspot_partitions: set[int] = field(default_factory=set)
+    #: accepted matters, for the hotspot count (done by the runtime: it needs Redis)
+    sightings: list[Sighting] = field(default_factory=list)
     results: list[tuple[str, int, CommandResult]] = field(default_factory=list)
     fallback_years: list[int] = field(default_factory=list)
     dead_letters: int = 0
@@ -156,11 +171,9 @@ class Processor:
         self,
         records: Sequence[InRecord],
         state_of: Callable[[str], Matter | None],
-        detector_of: Callable[[int], HotspotDetector],
     ) -> BatchResult:
-        """Apply ``records`` in order; ``state_of`` reads a matter's stored state and
-        ``detector_of`` a partition's hotspot detector (mutated in place)."""
-        out = self.apply_records(records, state_of, detector_of)
+        """Apply ``records`` in order; ``state_of`` reads a matter's stored state."""
+        out = self.apply_records(records, state_of)
         self.finish(out)
         return out
 
@@ -168,14 +181,13 @@ class Processor:
         self,
         records: Sequence[InRecord],
         state_of: Callable[[str], Matter | None],
-        detector_of: Callable[[int], HotspotDetector],
     ) -> BatchResult:
         """The first half of :meth:`process`: every record applied, its events, alerts
         (``urgent``, complete here), dead letters and command results; then :meth:`finish`
         adds each changed matter's view, tasks, wallboard delta and timers."""
         out = BatchResult()
         for record in records:
-            self._one(record, out, state_of, detector_of)
+            self._one(record, out, state_of)
         return out
 
     def finish(self, out: BatchResult) -> None:
@@ -260,10 +272,9 @@ class Processor:
         record: InRecord,
         out: BatchResult,
         state_of: Callable[[str], Matter | None],
-        detector_of: Callable[[int], HotspotDetector],
     ) -> None:
         for command in self._commands_of(record, out):
-            self._apply(command, record, out, state_of, detector_of)
+            self._apply(command, record, out, state_of)
 
     def _apply(
         self,
@@ -271,7 +282,6 @@ class Processor:
         record: InRecord,
         out: BatchResult,
         state_of: Callable[[str], Matter | None],
-        detector_of: Callable[[int], HotspotDetector],
     ) -> None:
         mid = command.matter_id
         work = out.works.get(mid)
@@ -305,29 +315,39 @@ class Processor:
             if alert is not None:
                 self._alert(alert, _alert_field(event), step, out)
             if isinstance(event, Accepted):
-                self._hotspot(event, state, work.partition, step, out, detector_of)
+                out.sightings.append(
+                    Sighting(
+                        state.id,
+                        state.grid,
+                        state.category,
+                        state.received_at,
+                        state.township,
+                        state.village,
+                        step.tp,
+                        step.offset,
+                    )
+                )
 
     def _alert(self, alert: AlertMessage, field: str, step: Step, out: BatchResult) -> None:
         if self.outputs:
             out.urgent.append((self.topics.alerts, messages.alert_record(alert, out.now)))
         out.alerts.append(Alert(alert, field, step.tp, step.offset))
 
-    def _hotspot(
-        self,
-        event: Accepted,
-        state: Matter,
-        partition: int,
-        step: Step,
-        out: BatchResult,
-        detector_of: Callable[[int], HotspotDetector],
-    ) -> None:
-        found = detector_of(partition).observe(
-            state.grid, state.category, state.received_at, matter_id=state.id
-        )
-        out.hotspot_partitions.add(partition)
-        if found is not None:
-            alert = grid_alert_message(found, state.township, state.village, f"{state.id}:hotspot")
-            self._alert(alert, "g|hotspot|", step, out)
+    def hotspot_alerts(
+        self, out: BatchResult, found: Sequence[tuple[Sighting, GridAlert]]
+    ) -> list[tuple[str, KafkaRecord]]:
+        """Add the alerts of the hotspots ``found`` among ``out.sightings`` (by
+        :mod:`streams.hotspots`) to ``out.alerts``; return their records for ``alerts``
+        (none when this processor makes no outputs). Each is the matter's ``:hotspot``."""
+        records: list[tuple[str, KafkaRecord]] = []
+        for sighting, alert in found:
+            message = grid_alert_message(
+                alert, sighting.township, sighting.village, f"{sighting.matter_id}:hotspot"
+            )
+            out.alerts.append(Alert(message, "g|hotspot|", sighting.tp, sighting.offset))
+            if self.outputs:
+                records.append((self.topics.alerts, messages.alert_record(message, out.now)))
+        return records
 
     def _calendar_alerts(
         self, years: list[int], command: Command, state: Matter | None, step: Step, out: BatchResult
@@ -437,11 +457,3 @@ def _result(command: Command, events: list[Event], state: Matter | None) -> Comm
         result["state"] = state.state.value
         result["version"] = state.version
     return result
-
-
-def hotspot_detector(
-    threshold: int, window_seconds: int, load: Callable[[str, str], Entry | None] | None = None
-) -> HotspotDetector:
-    """A detector with the configured threshold and window (``load``: a pair's saved entry,
-    see :mod:`gridhub.domain.hotspot`)."""
-    return HotspotDetector(threshold, timedelta(seconds=window_seconds), load)

@@ -20,6 +20,12 @@ matter a worker has not processed yet (its intake is in Kafka, its state is not 
 table) gets its timers when the worker processes it. Scheduling them here would let its
 ticks reach the worker with, or before, its Accept. A marker key records the rebuild.
 
+Hotspot counts (:mod:`.hotspots`) are not cleared: they are counting state, and the
+replay's sightings are idempotent on them (a pair's alert is re-projected on the matter
+that holds it). After Redis lost its data the replay counts them again, in its own order
+(partition by partition), so a hotspot's alert may then be projected on another matter of
+the same pair than the one the live worker published it for.
+
     report = await rebuild(settings)            # clears the projection keys, then replays
 
 The projection offset guard (``streams_offsets``) is written as live batches write it, so a
@@ -39,7 +45,6 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from gridhub.domain.hotspot import HotspotDetector
 from gridhub.domain.machine import pending_timers
 from gridhub.domain.matter import Matter
 from gridhub.kafka_read import read_topics
@@ -50,7 +55,8 @@ from gridhub.topics import Topics
 from streams import codec
 from streams.context import build_context
 from streams.deadlines import DeadlineIndex
-from streams.processor import BatchResult, InRecord, MatterWork, Processor, hotspot_detector
+from streams.hotspots import HotspotCounter
+from streams.processor import BatchResult, InRecord, MatterWork, Processor
 from streams.projections import Projector
 from streams.views import matter_view
 
@@ -184,21 +190,15 @@ async def rebuild(
             await clear_projections(client, keys)
         states: dict[str, Matter] = {}
         partition_of: dict[str, int] = {}
-        detectors: dict[int, HotspotDetector] = {}
-
-        def detector_of(partition: int) -> HotspotDetector:
-            found = detectors.get(partition)
-            if found is None:
-                found = detectors[partition] = hotspot_detector(
-                    settings.hotspot_threshold, settings.hotspot_window_seconds
-                )
-            return found
-
+        hotspots = HotspotCounter(
+            client, keys, settings.hotspot_threshold, settings.hotspot_window_seconds
+        )
         size = batch_size or settings.streams_batch_size
         for records in inputs.values():
             for start in range(0, len(records), size):
                 batch = records[start : start + size]
-                result = processor.process(batch, states.get, detector_of)
+                result = processor.process(batch, states.get)
+                processor.hotspot_alerts(result, await hotspots.observe(result.sightings))
                 result.results.clear()  # no API caller waits for a replayed command
                 max_offsets: dict[str, int] = {}
                 for r in batch:

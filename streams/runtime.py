@@ -6,6 +6,8 @@ Order, and why it gives at-least-once outputs with exactly-once effects:
    two halves. Alert records are complete after the first (the records applied): they are
    published and acknowledged then, since supervisors and hubs wait for those, and do not
    wait for the second half (views, tasks, deltas, timers) nor for the other outputs.
+   The batch's accepted matters are counted for hotspots meanwhile (one Redis call,
+   :mod:`streams.hotspots`); the alerts of hotspots found are published right after.
 2. In parallel: every other output record is handed to the producer in per-partition batches
    (:class:`~streams.publisher.Publisher`) and all acks are awaited; the Redis projections
    go in one atomic call (offset-guarded, see :mod:`streams.projections`).
@@ -34,10 +36,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from gridhub.cloudevents import KafkaRecord
-from gridhub.domain.hotspot import Entry, HotspotDetector
-from streams import codec, metrics
+from streams import metrics
 from streams.deadlines import DeadlineIndex
-from streams.processor import BatchResult, InRecord, Processor, hotspot_detector
+from streams.hotspots import HotspotCounter
+from streams.processor import BatchResult, InRecord, Processor
 from streams.projections import Projector
 from streams.publisher import Row
 from streams.states import MatterStates, Store
@@ -45,12 +47,6 @@ from streams.states import MatterStates, Store
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Iterable[Row]], Awaitable[None]]
-
-
-def hotspot_key(partition: int, grid: str, category: str) -> bytes:
-    """The hotspots table's key of one (grid, category) of one input partition's detector
-    (each partition counts its own matters; its records go to that changelog partition)."""
-    return f"p{partition}|{grid}|{category}".encode()
 
 
 class BatchRuntime:
@@ -62,57 +58,32 @@ class BatchRuntime:
         processor: Processor,
         projector: Projector,
         index: DeadlineIndex,
+        hotspots: HotspotCounter,
         matters: Store,
-        hotspots: Store,
         publish: Publish,
-        hotspot_threshold: int,
-        hotspot_window_seconds: int,
-        hotspot_flush_seconds: float = 10.0,
     ) -> None:
         self.processor = processor
         self.projector = projector
         self.index = index
-        self.matters = matters
         self.hotspots = hotspots
+        self.matters = matters
         self.publish = publish
-        self._threshold = hotspot_threshold
-        self._window = hotspot_window_seconds
-        self._detectors: dict[int, HotspotDetector] = {}
         self.states = MatterStates(matters)
-        self._dirty_detectors: set[int] = set()
-        self._hotspot_flush = hotspot_flush_seconds
-        self._last_flush = 0.0
-
-    def detector_of(self, partition: int) -> HotspotDetector:
-        """The hotspot detector of one partition; each (grid, category) it observes is
-        restored from the table the first time (see :func:`hotspot_key`)."""
-        found = self._detectors.get(partition)
-        if found is None:
-
-            def load(grid: str, category: str) -> Entry | None:
-                raw = self.hotspots.get(hotspot_key(partition, grid, category))
-                return codec.loads(raw) if raw is not None else None
-
-            found = hotspot_detector(self._threshold, self._window, load)
-            self._detectors[partition] = found
-        return found
-
-    def forget_partitions(self) -> None:
-        """Drop cached detectors (after a rebalance another worker may have moved them on)."""
-        self._detectors.clear()
-        self._dirty_detectors.clear()
 
     async def handle(self, records: Sequence[InRecord]) -> BatchResult:
         """Process, publish, project and persist one batch."""
         started = time.perf_counter()
-        result = self.processor.apply_records(records, self.states.get, self.detector_of)
-        if result.urgent:
-            # The alerts are complete once the records are applied: they are published, and
-            # acknowledged, before the CPU-bound rest (views, tasks, deltas, timers). Handing
-            # them over without waiting was not enough: the loop then stays busy with that
-            # rest, and the producer's sending and the socket writes of a wave of alerts
-            # waited for it (measured: 240-360 ms of a 1,500-warning wave's lateness).
-            await self._publish(result.urgent)
+        result = self.processor.apply_records(records, self.states.get)
+        # The alerts are complete once the records are applied: they are published, and
+        # acknowledged, before the CPU-bound rest (views, tasks, deltas, timers). Handing
+        # them over without waiting was not enough: the loop then stays busy with that
+        # rest, and the producer's sending and the socket writes of a wave of alerts
+        # waited for it (measured: 240-360 ms of a 1,500-warning wave's lateness).
+        _, hot = await asyncio.gather(
+            self._publish(result.urgent), self.hotspots.observe(result.sightings)
+        )
+        if hot:
+            await self._publish(self.processor.hotspot_alerts(result, hot))
         self.processor.finish(result)
         max_offsets: dict[str, int] = {}
         topics: Counter[str] = Counter()
@@ -147,19 +118,6 @@ class BatchRuntime:
             if work.changed and work.state is not None:
                 raw = self.states.keep(work.state)
                 rows.append((matters.topic, work.matter_id.encode(), raw, None, work.partition))
-        self._dirty_detectors |= result.hotspot_partitions
-        now = time.monotonic()
-        if self._dirty_detectors and now - self._last_flush >= self._hotspot_flush:
-            for partition in self._dirty_detectors:
-                detector = self._detectors.get(partition)
-                if detector is None:
-                    continue
-                for (grid, category), entry in detector.take_touched().items():
-                    key, raw = hotspot_key(partition, grid, category), codec.dumps(entry)
-                    self.hotspots.keep(key, raw)
-                    rows.append((self.hotspots.topic, key, raw, None, partition))
-            self._dirty_detectors.clear()
-            self._last_flush = now
         if rows:
             await self.publish(rows)
 

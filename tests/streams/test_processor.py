@@ -28,7 +28,6 @@ class Harness:
     def __init__(self, processor: Processor) -> None:
         self.processor = processor
         self.states: dict[str, Matter] = {}
-        self.detectors: dict[int, HotspotDetector] = {}
         self.offset = 0
 
     def run(self, *items: tuple[str, KafkaRecord]) -> BatchResult:
@@ -36,11 +35,7 @@ class Harness:
         for topic, r in items:
             self.offset += 1
             records.append(InRecord(topic, 0, self.offset, r.key, r.value, r.headers))
-        result = self.processor.process(
-            records,
-            self.states.get,
-            lambda p: self.detectors.setdefault(p, HotspotDetector(3)),
-        )
+        result = self.processor.process(records, self.states.get)
         for work in result.works.values():
             if work.state is not None:
                 self.states[work.matter_id] = work.state
@@ -220,12 +215,35 @@ def test_a_malformed_ticks_record_is_dead_lettered_and_the_next_record_goes_on(
     ]
 
 
-def test_hotspot_alert(processor: Processor, topics: Topics) -> None:
+def test_accepted_matters_are_sighted_and_a_hotspot_found_is_alerted_on_its_matter(
+    processor: Processor, topics: Topics
+) -> None:
+    """The processor lists each accepted matter for the hotspot count (the runtime counts
+    them city-wide, :mod:`streams.hotspots`) and turns a hotspot found into the matter's
+    ``:hotspot`` grid alert."""
     h = Harness(processor)
     ms = [intake_matter("URB-STALL") for _ in range(4)]
     result = h.run(*[(topics.intake, intake_record(m)) for m in ms])
-    hot = [a for a in by_topic(result, topics.alerts) if a.data["kind"] == "hotspot"]
-    assert [a.data["matter_id"] for a in hot] == [ms[2].matter_id]  # threshold 3
+    assert [(s.matter_id, s.grid, s.category, s.offset) for s in result.sightings] == [
+        (m.matter_id, m.grid, "URB-STALL", offset) for offset, m in enumerate(ms, 1)
+    ]
+    assert h.run(*[(topics.intake, intake_record(m)) for m in ms]).sightings == []  # duplicates
+    detector = HotspotDetector(threshold=3)
+    found = [
+        (s, alert)
+        for s in result.sightings
+        if (alert := detector.observe(s.grid, s.category, s.at, s.matter_id)) is not None
+    ]
+    records = processor.hotspot_alerts(result, found)
+    [hot] = [decode(r.value, r.headers) for _, r in records]
+    assert (hot.id, hot.data["kind"], hot.data["matter_id"]) == (
+        f"{ms[2].matter_id}:hotspot",
+        "hotspot",
+        ms[2].matter_id,
+    )
+    assert hot.data["township"] == result.sightings[2].township != ""
+    [alert] = result.alerts
+    assert (alert.field, alert.offset) == ("g|hotspot|", 3)
 
 
 def test_a_projection_only_replay_computes_what_the_projections_need_and_no_output(

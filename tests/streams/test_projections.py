@@ -10,7 +10,6 @@ from gridhub.cloudevents import KafkaRecord
 from gridhub.commands_topic import command_record
 from gridhub.domain.commands import SYSTEM, DeadlineDue, SignFor
 from gridhub.domain.context import Context
-from gridhub.domain.hotspot import HotspotDetector
 from gridhub.domain.machine import pending_timers
 from gridhub.domain.matter import Matter
 from gridhub.keys import RedisKeys
@@ -32,7 +31,7 @@ async def test_an_alert_of_a_deadline_met_in_the_same_batch_leaves_the_warnings(
     retired with the deadline (its state at the batch start is 'no matter at all')."""
     m = intake_matter("TEST-FAST")
     first = processor.process(
-        [InRecord(topics.intake, 0, 0, *_kv(intake_record(m)))], lambda _: None, _detector
+        [InRecord(topics.intake, 0, 0, *_kv(intake_record(m)))], lambda _: None
     )
     state: Matter | None = first.works[m.matter_id].state
     yellow = next(t for t in pending_timers(state, ctx) if t.level == "yellow")
@@ -53,7 +52,7 @@ async def test_an_alert_of_a_deadline_met_in_the_same_batch_leaves_the_warnings(
         InRecord(topics.commands, 0, 0, *_kv(command_record(tick))),
         InRecord(topics.commands, 0, 1, *_kv(command_record(sign))),
     ]
-    result = processor.process(records, lambda _: None, _detector)
+    result = processor.process(records, lambda _: None)
     assert yellow.warning_id in result.works[m.matter_id].state.fired_warnings  # type: ignore[union-attr]
     assert {a.message["level"] for a in result.alerts} == {"yellow", "grid_alert"}
 
@@ -70,7 +69,3 @@ async def test_an_alert_of_a_deadline_met_in_the_same_batch_leaves_the_warnings(
 
 def _kv(record: KafkaRecord) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
     return record.key, record.value, list(record.headers)
-
-
-def _detector(_: int) -> HotspotDetector:
-    return HotspotDetector(100)

@@ -1,16 +1,17 @@
 """BatchRuntime against the real broker and Redis: a batch's alerts are in Kafka before the
-rest of the batch is computed; hotspot counts are saved per (grid, category)."""
+rest of the batch is computed; hotspots are counted across partitions and workers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
-import orjson
 import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from gridhub.citydata import load_city
+from gridhub.cloudevents import decode
 from gridhub.intake import IntakeMatter
 from gridhub.kafka_admin import ensure_topics
 from gridhub.kafka_read import read_topics
@@ -18,6 +19,7 @@ from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from streams.context import build_context
 from streams.deadlines import DeadlineIndex
+from streams.hotspots import HotspotCounter
 from streams.processor import BatchResult, InRecord, Processor
 from streams.projections import Projector
 from streams.publisher import Publisher, Row
@@ -52,19 +54,15 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
             steps.append("finish")
             super().finish(result)
 
-    matters_changelog, hotspots_changelog = (
-        f"{settings.topic_prefix}{table}-changelog" for table in ("matters", "hotspots")
-    )
-    ensure_topics(settings, [matters_changelog, hotspots_changelog])
+    matters_changelog = f"{settings.topic_prefix}matters-changelog"
+    ensure_topics(settings, [matters_changelog])
     runtime = BatchRuntime(
         Observed(ctx, topics),
         Projector(redis_client, keys, ctx),
         DeadlineIndex(redis_client, keys),
+        HotspotCounter(redis_client, keys, threshold=3, window_seconds=3600),
         DictStore(matters_changelog),
-        DictStore(hotspots_changelog),
         publish,
-        hotspot_threshold=3,
-        hotspot_window_seconds=3600,
     )
     matters = [intake_matter("URB-STALL") for _ in range(3)]  # the third is a hotspot
     records = [
@@ -83,54 +81,63 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
     assert matters_changelog in steps[3]  # and last the new states
 
 
-async def test_hotspot_counts_are_saved_per_grid_and_category_and_survive_a_restart(
-    settings: Settings, producer: AIOKafkaProducer, redis_client: aioredis.Redis
+async def test_a_hotspot_spread_over_partitions_and_workers_raises_one_alert(
+    settings: Settings, producer: AIOKafkaProducer
 ) -> None:
-    """Each (grid, category) a batch observed is one small changelog record (one snapshot of
-    the detector outgrew Kafka's record limit), and a runtime restarted on the restored table
-    counts on from it."""
+    """Matters are partitioned by matter id, so one grid's matters reach every partition.
+    Four workers (each its own runtime and Redis connection) take one partition each and
+    accept one matter of the same (grid, category) at the same time: with a threshold of 3,
+    exactly one alert. A worker that replays its batch after a crash sends that alert again
+    with the same id if it held it, and raises none otherwise; a fifth matter, on a worker
+    started afresh, raises none within the window."""
     topics = prepare_topics(settings)
     ctx = build_context(settings)
     keys = RedisKeys(settings.redis_prefix)
     publisher = Publisher(lambda: producer)
-    matters_changelog, hotspots_changelog = (
-        f"{settings.topic_prefix}{table}-changelog" for table in ("matters", "hotspots")
-    )
-    ensure_topics(settings, [matters_changelog, hotspots_changelog])
-    table = DictStore(hotspots_changelog)  # what Faust restores from the changelog
+    matters_changelog = f"{settings.topic_prefix}matters-changelog"
+    ensure_topics(settings, [matters_changelog])
+    clients: list[aioredis.Redis] = []
 
-    def runtime() -> BatchRuntime:
+    def worker() -> BatchRuntime:
+        client = aioredis.from_url(str(settings.redis_url))
+        clients.append(client)
         return BatchRuntime(
             Processor(ctx, topics),
-            Projector(redis_client, keys, ctx),
-            DeadlineIndex(redis_client, keys),
+            Projector(client, keys, ctx),
+            DeadlineIndex(client, keys),
+            HotspotCounter(client, keys, threshold=3, window_seconds=3600),
             DictStore(matters_changelog),
-            table,
             publisher.publish,
-            hotspot_threshold=3,
-            hotspot_window_seconds=3600,
-            hotspot_flush_seconds=0.0,
         )
 
-    grids = sorted(load_city(settings.city_file).grids)[:20]
-    first = [intake_matter("URB-STALL", grid=g) for g in grids for _ in range(2)]
-    later = intake_matter("URB-STALL", grid=grids[0])  # the third of its grid: a hotspot
+    grid = sorted(load_city(settings.city_file).grids)[0]
+    matters = [intake_matter("URB-STALL", grid=grid) for _ in range(5)]
 
-    def records(matters: list[IntakeMatter], start: int) -> list[InRecord]:
-        return [
-            InRecord(topics.intake, 0, offset, r.key, r.value, r.headers)
-            for offset, r in enumerate((intake_record(m) for m in matters), start)
-        ]
+    def batch(partition: int, matter: IntakeMatter) -> list[InRecord]:
+        r = intake_record(matter)
+        return [InRecord(topics.intake, partition, 0, r.key, r.value, r.headers)]
 
     try:
-        before = await runtime().handle(records(first, 0))
-        read = await read_topics(settings, [hotspots_changelog])  # acked: all there now
-        saved = [(key or b"", value or b"") for rows in read.values() for *_, key, value, _ in rows]
-        after = await runtime().handle(records([later], len(first)))  # a restarted worker
+        workers = [worker() for _ in range(4)]
+        results = await asyncio.gather(
+            *(w.handle(batch(p, matters[p])) for p, w in enumerate(workers))
+        )
+        replays = [await worker().handle(batch(p, m)) for p, m in enumerate(matters[:4])]
+        fifth = await worker().handle(batch(0, matters[4]))
+        read = await read_topics(settings, [topics.alerts])
     finally:
+        for client in clients:
+            await client.aclose()
         drop_topics(settings)
 
-    assert before.alerts == []
-    assert sorted(key for key, _ in saved) == sorted(f"p0|{g}|URB-STALL".encode() for g in grids)
-    assert all(len(orjson.loads(value)["seen"]) == 2 for _, value in saved)
-    assert [(a.message["kind"], a.message["grid"]) for a in after.alerts] == [("hotspot", grids[0])]
+    raised = [(p, a.message["id"]) for p, r in enumerate(results) for a in r.alerts]
+    assert len(raised) == 1, raised
+    [(holder, alert_id)] = raised
+    assert alert_id == f"{matters[holder].matter_id}:hotspot"
+    assert [[a.message["id"] for a in r.alerts] for r in replays] == [
+        [alert_id] if p == holder else [] for p in range(4)
+    ]
+    assert fifth.alerts == []
+    sent = [row for rows in read.values() for row in rows]
+    assert len(sent) == 2  # the alert and its replay, one id: consumers keep one
+    assert {decode(value or b"", headers).id for *_, value, headers in sent} == {alert_id}
