@@ -18,9 +18,10 @@ from gridhub.cloudevents import encode
 from gridhub.intake import IntakeMatter, Reporter, Source, intake_event, matter_id_for
 from gridhub.settings import Settings
 from gridhub.topics import Topics
+from streams.progress import input_progress
 from tests.dispatch.conftest import Call
 from tests.dispatch.streams_worker import log_name, needs_streams, streams_worker
-from tests.streams.support import input_progress, worker_log_tail
+from tests.streams.support import worker_log_tail
 
 pytestmark = [pytest.mark.integration, needs_streams]
 

@@ -152,38 +152,6 @@ def worker_log_tail(log_name: str, lines: int = 60) -> str:
     return "\n".join(line[:300] for line in text[-lines:])
 
 
-async def input_progress(settings: Settings) -> str:
-    """Per input partition of the worker: ``topic[p] end/committed`` (for failure messages:
-    it tells a worker that never read its input from one that lost its output)."""
-    from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    from streams.app import app_id
-
-    topics = Topics.from_settings(settings)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topics.intake, topics.commands])
-        inputs = [
-            TopicPartition(d["topic"], p["partition"])
-            for d in described
-            for p in sorted(d["partitions"], key=lambda p: p["partition"])
-        ]
-        ends = await consumer.end_offsets(inputs)
-        done = await admin.list_consumer_group_offsets(app_id(settings), partitions=inputs)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    return ", ".join(
-        f"{tp.topic.rsplit('.', 1)[-1]}[{tp.partition}] {ends[tp]}/"
-        f"{done[tp].offset if tp in done else '-'}"
-        for tp in inputs
-    )
-
-
 def stop_worker(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
     """SIGTERM (graceful) or SIGKILL the worker's process group and wait for it."""
     if proc.poll() is not None:

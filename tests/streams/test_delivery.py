@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.delivery import AfterIntake, HeldResumes, NextOffsets
+from streams.delivery import AfterIntake, HeldResumes, NextOffsets, expected_after_seek
 
 INTAKE0, INTAKE1, CHANGELOG0 = ("intake", 0), ("intake", 1), ("changelog", 0)
 
@@ -121,3 +121,16 @@ def test_nothing_is_delivered_past_a_skip_until_the_skip_is_read(fetched: list[i
     seen = set(delivered)
     for offset in range(max(seen, default=-1)):
         assert offset in seen or offset in holes
+
+
+def test_after_an_assignment_a_partition_without_a_commit_expects_its_log_start() -> None:
+    """A new group's partition starts at its log start (``auto_offset_reset="earliest"``):
+    a first delivery past it is a skip, not a starting point."""
+    commands0 = ("matters.commands", 0)
+    expected = expected_after_seek({INTAKE0: None, commands0: 42}, {INTAKE0: 0})
+    assert expected == {INTAKE0: 0, commands0: 42}
+    offsets: NextOffsets[tuple[str, int]] = NextOffsets()
+    for tp, offset in expected.items():
+        offsets.sought(tp, offset)
+    assert offsets.check(INTAKE0, 1689) == 0  # the first 1,689 records are read again
+    assert expected_after_seek({INTAKE0: None}, {}) == {INTAKE0: None}  # log start unknown

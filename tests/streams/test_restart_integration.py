@@ -19,12 +19,12 @@ import redis.asyncio as aioredis
 
 from gridhub.cloudevents import CloudEvent
 from gridhub.settings import Settings
+from streams.progress import input_progress
 from tests.streams.support import (
     assert_each_warning_once,
     collect,
     dept_city,
     drop_topics,
-    input_progress,
     intake_matter,
     intake_record,
     prepare_topics,
