@@ -57,12 +57,14 @@ from bench.support import (
 )
 from bench.system import BenchSystem
 from gridhub.citydata import load_city
-from gridhub.cloudevents import encode
+from gridhub.cloudevents import decode, encode
 from gridhub.intake import IntakeMatter, intake_event, matter_id_for
+from gridhub.kafka_read import read_topics
 from gridhub.redisconn import open_redis
 from gridhub.settings import Settings
 from gridhub.topics import Topics
 from streams.app import app_id
+from streams.progress import input_progress
 
 TARGET = 5000.0
 _phase = Phases("pipeline")
@@ -134,7 +136,7 @@ async def _own_workers(settings: Settings, count: int) -> AsyncIterator[Workers]
         "GRIDHUB_REDIS_PREFIX": settings.redis_prefix,
         "GRIDHUB_CITY_FILE": str(settings.city_file),
         "GRIDHUB_STREAMS_WEB": "false",
-        "GRIDHUB_LOG_LEVEL": "WARNING",
+        "GRIDHUB_LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
     }
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / "pipeline-worker.log").open("wb")
@@ -205,11 +207,39 @@ class _Cpu:
         return worker, broker, await redis_cpu_seconds(self.redis)
 
 
+async def _lacking(
+    settings: Settings, topics: Topics, records: list[tuple[bytes, bytes, list[Any]]]
+) -> str:
+    """What a run that stopped short lacks: the matters without one of their department
+    tasks, and how far the workers' group has read its inputs."""
+    city = load_city(settings.city_file)
+    want = {
+        key: set(city.categories[decode(value, headers).data["category"]].departments)
+        for key, value, headers in records
+    }
+    read = await read_topics(settings, [topics.department(d) for d in city.departments])
+    for (topic, _), rows in read.items():
+        department = topic.rsplit(".", 1)[-1]
+        for _, _, key, _, _ in rows:
+            want.get(key or b"", set()).discard(department)
+    lacking = {key.decode(): sorted(left) for key, left in want.items() if left}
+    sample = ", ".join(f"{m} ({'/'.join(d)})" for m, d in list(lacking.items())[:5])
+    progress = await input_progress(settings)
+    return f"{len(lacking)} matters lack a task: {sample}; inputs end/committed: {progress}"
+
+
 async def _measure_worker(
-    settings: Settings, topics: Topics, expected: int, n: int, workers: Workers, within: float
+    settings: Settings,
+    topics: Topics,
+    records: list[tuple[bytes, bytes, list[Any]]],
+    expected: int,
+    workers: Workers,
+    idle: float,
 ) -> Window:
     """Watch the workers until ``expected`` department records exist; the window runs from
-    now (every record published; those already processed are not counted) to the last."""
+    now (every record published; those already processed are not counted) to the last.
+    No new department record for ``idle`` seconds fails the run, saying what is missing."""
+    n = len(records)
     city = load_city(settings.city_file)
     names = [topics.department(d) for d in city.departments]
     consumer = await offsets_reader(settings, names)
@@ -220,10 +250,18 @@ async def _measure_worker(
         ]
         first, first_total = time.monotonic(), await _end_total(consumer, parts)
         at_first = await cpu.read()
-        deadline = first + within
-        while time.monotonic() < deadline:
+        last, moved = first_total, first
+        while True:
             total = await _end_total(consumer, parts)
             now = time.monotonic()
+            if total != last:
+                last, moved = total, now
+            elif now - moved > idle:
+                lacking = await _lacking(settings, topics, records)
+                raise TimeoutError(
+                    f"{total} of {expected} department records, none new for {idle:.0f} s: "
+                    f"{lacking}"
+                )
             if total >= expected:
                 matters = n * ((expected - first_total) / expected)
                 per = [
@@ -235,7 +273,6 @@ async def _measure_worker(
             if not workers.alive():
                 raise RuntimeError(f"a worker exited; see {workers.log}")
             await asyncio.sleep(0.05)
-        raise TimeoutError(f"only {total} of {expected} department records in {within:.0f} s")
     finally:
         await consumer.stop()
         await cpu.redis.aclose()
@@ -296,8 +333,7 @@ async def _run(
             _phase(f"{workers} worker(s) hold their partitions")
             await _preload(settings, topics.intake, records)
             _phase(f"{n:,} matters published")
-            within = 60 if quick else 600
-            window = await _measure_worker(settings, topics, expected, n, running, within)
+            window = await _measure_worker(settings, topics, records, expected, running, 60.0)
         pipeline = window.rate
         print(
             f"pipeline: {pipeline:,.0f} matters/s, {window.worker_us:,.0f} CPU µs/matter",
