@@ -1,0 +1,82 @@
+"""A rebuild projects each hotspot alert on the matter it was raised for."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from gridhub.citydata import load_city
+from gridhub.kafka_admin import ensure_topics
+from gridhub.keys import RedisKeys
+from gridhub.settings import Settings
+from streams.context import build_context
+from streams.deadlines import DeadlineIndex
+from streams.hotspots import HotspotCounter
+from streams.processor import InRecord, Processor
+from streams.projections import Projector
+from streams.publisher import Publisher
+from streams.rebuild import rebuild
+from streams.runtime import BatchRuntime
+from tests.streams.support import (
+    DictStore,
+    drop_topics,
+    intake_matter,
+    intake_record,
+    prepare_topics,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_rebuild_after_redis_lost_its_data_keeps_the_hotspot_on_the_matter_raised(
+    settings: Settings, producer: AIOKafkaProducer, redis_client: aioredis.Redis
+) -> None:
+    """Live, matter A (partition 0) then B (partition 1) arrive: B makes the count 2 and
+    raises the hotspot; C (partition 0) raises none. A replay goes partition by partition
+    (A, C, then B), so counting again would pick C. Redis loses everything; the rebuild
+    projects the alert on B, as raised, and the counts are back (a fourth matter within
+    the window raises nothing new)."""
+    settings = settings.model_copy(update={"hotspot_threshold": 2})
+    topics = prepare_topics(settings)
+    ctx = build_context(settings)
+    keys = RedisKeys(settings.redis_prefix)
+    changelog = f"{settings.topic_prefix}matters-changelog"
+    ensure_topics(settings, [changelog])
+    publisher = Publisher(lambda: producer)
+    runtime = BatchRuntime(
+        Processor(ctx, topics),
+        Projector(redis_client, keys, ctx),
+        DeadlineIndex(redis_client, keys),
+        HotspotCounter(redis_client, keys, threshold=2, window_seconds=3600),
+        DictStore(changelog),
+        publisher.publish,
+    )
+    grid = sorted(load_city(settings.city_file).grids)[0]
+    a, b, c = (intake_matter("URB-STALL", grid=grid) for _ in range(3))
+    try:
+        raised = []
+        for matter, partition in ((a, 0), (b, 1), (c, 0)):
+            r = intake_record(matter)
+            sent = await producer.send_and_wait(
+                topics.intake, r.value, key=r.key, headers=list(r.headers), partition=partition
+            )
+            record = InRecord(topics.intake, partition, sent.offset, r.key, r.value, r.headers)
+            raised += [x.message["matter_id"] for x in (await runtime.handle([record])).alerts]
+        assert raised == [b.matter_id]
+        doomed = [k async for k in redis_client.scan_iter(match=f"{settings.redis_prefix}*")]
+        await redis_client.unlink(*doomed)  # Redis lost its data
+
+        await rebuild(settings, redis_client)
+        alerted = {
+            m.matter_id: await redis_client.hkeys(keys.matter_alerts(m.matter_id))
+            for m in (a, b, c)
+        }
+        late = intake_matter("URB-STALL", grid=grid)
+        r = intake_record(late)
+        after = await runtime.handle([InRecord(topics.intake, 1, 1, r.key, r.value, r.headers)])
+    finally:
+        drop_topics(settings)
+
+    assert alerted == {a.matter_id: [], b.matter_id: [b"g|hotspot|"], c.matter_id: []}
+    assert after.alerts == []
