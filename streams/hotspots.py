@@ -23,6 +23,12 @@ again (same id, ``<matter>:hotspot``; consumers dedupe by id), so a worker kille
 the script and the alert's ack loses no alert. Keys expire two windows after their last
 sighting.
 
+Hotspot alerts go to ``alerts`` (the hubs' live feed, supervisors) and are not kept in
+the matter's projected alerts: which matter of a pair reaches the threshold first depends
+on the order in which workers processed partitions, which Kafka does not record, so a
+rebuild from Kafka could not reproduce that projection, and a replay after a crash
+re-raises the alert with the count of that moment.
+
     counter = HotspotCounter(redis, RedisKeys(prefix), threshold=5, window_seconds=86400)
     found = await counter.observe(result.sightings)   # [(sighting, GridAlert), ...]
 """

@@ -115,6 +115,8 @@ class Alert:
     field: str
     tp: str
     offset: int
+    #: False for hotspot alerts: published, not kept in the matter's projections
+    projected: bool = True
 
 
 @dataclass
@@ -337,14 +339,17 @@ class Processor:
         self, out: BatchResult, found: Sequence[tuple[Sighting, GridAlert]]
     ) -> list[tuple[str, KafkaRecord]]:
         """Add the alerts of the hotspots ``found`` among ``out.sightings`` (by
-        :mod:`streams.hotspots`) to ``out.alerts``; return their records for ``alerts``
-        (none when this processor makes no outputs). Each is the matter's ``:hotspot``."""
+        :mod:`streams.hotspots`) to ``out.alerts`` (not projected, see there); return their
+        records for ``alerts`` (none when this processor makes no outputs). Each is the
+        matter's ``:hotspot``."""
         records: list[tuple[str, KafkaRecord]] = []
         for sighting, alert in found:
             message = grid_alert_message(
                 alert, sighting.township, sighting.village, f"{sighting.matter_id}:hotspot"
             )
-            out.alerts.append(Alert(message, "g|hotspot|", sighting.tp, sighting.offset))
+            out.alerts.append(
+                Alert(message, "g|hotspot|", sighting.tp, sighting.offset, projected=False)
+            )
             if self.outputs:
                 records.append((self.topics.alerts, messages.alert_record(message, out.now)))
         return records

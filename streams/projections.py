@@ -223,7 +223,7 @@ class Projector:
                 self._queues(adds, removes, work)
         alerts = []
         for alert in result.alerts:
-            if alert.offset <= applied.get(alert.tp, -1):
+            if not alert.projected or alert.offset <= applied.get(alert.tp, -1):
                 continue
             member = codec.dumps(alert.message).decode()
             due = datetime.fromisoformat(alert.message["due_at"]).timestamp()

@@ -20,12 +20,8 @@ matter a worker has not processed yet (its intake is in Kafka, its state is not 
 table) gets its timers when the worker processes it. Scheduling them here would let its
 ticks reach the worker with, or before, its Accept. A marker key records the rebuild.
 
-Hotspot alerts are the one output that the inputs do not decide alone: which matter of
-a (grid, category) reaches the threshold first depends on the order in which workers
-processed partitions, which Kafka does not record. So their projections come from the
-alerts that were raised (``hotspot`` alerts on ``alerts``), each on the matter it was
-raised for; the replay only counts the sightings again (:mod:`.hotspots`, idempotent), so
-that the counts go on after Redis lost them.
+Hotspot alerts are not projected (see :mod:`.hotspots`); the replay counts the
+sightings again (idempotent), so that the counts go on after Redis lost them.
 
     report = await rebuild(settings)            # clears the projection keys, then replays
 
@@ -41,12 +37,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
-from gridhub.cloudevents import DecodeError, decode
 from gridhub.domain.machine import pending_timers
 from gridhub.domain.matter import Matter
 from gridhub.kafka_read import read_topics
@@ -54,12 +49,11 @@ from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.token_log import restore_tokens
 from gridhub.topics import Topics
-from gridhub.views import AlertMessage
 from streams import codec
 from streams.context import build_context
 from streams.deadlines import DeadlineIndex
 from streams.hotspots import HotspotCounter
-from streams.processor import Alert, BatchResult, InRecord, MatterWork, Processor
+from streams.processor import BatchResult, InRecord, MatterWork, Processor
 from streams.projections import Projector
 from streams.views import matter_view
 
@@ -126,21 +120,6 @@ class RebuildReport:
         return out
 
 
-async def hotspots_raised(settings: Settings, topics: Topics) -> dict[str, AlertMessage]:
-    """The hotspot alerts on ``alerts``, by the matter each was raised for."""
-    raw = await read_topics(settings, [topics.alerts])
-    out: dict[str, AlertMessage] = {}
-    for rows in raw.values():
-        for _, _, _, value, headers in rows:
-            try:
-                data = decode(value or b"", headers).data
-            except DecodeError:
-                continue  # not one of ours: nothing to project
-            if isinstance(data, dict) and data.get("kind") == "hotspot":
-                out[str(data["matter_id"])] = cast(AlertMessage, data)
-    return out
-
-
 def merged_inputs(
     topics: Topics, raw: dict[tuple[str, int], list[Any]]
 ) -> dict[int, list[InRecord]]:
@@ -203,7 +182,6 @@ async def rebuild(
         report.tokens = (await restore_tokens(settings, client, keys)).live
         raw = await read_topics(settings, [topics.intake, topics.commands])
         inputs = merged_inputs(topics, raw)
-        raised = await hotspots_raised(settings, topics)
         total = sum(len(v) for v in inputs.values())
         if clear:
             await clear_projections(client, keys)
@@ -217,12 +195,7 @@ async def rebuild(
             for start in range(0, len(records), size):
                 batch = records[start : start + size]
                 result = processor.process(batch, states.get)
-                await hotspots.observe(result.sightings)  # the counts; alerts: as raised
-                result.alerts += [
-                    Alert(raised[s.matter_id], "g|hotspot|", s.tp, s.offset)
-                    for s in result.sightings
-                    if s.matter_id in raised
-                ]
+                await hotspots.observe(result.sightings)  # the counts (alerts: not projected)
                 result.results.clear()  # no API caller waits for a replayed command
                 max_offsets: dict[str, int] = {}
                 for r in batch:

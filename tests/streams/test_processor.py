@@ -243,7 +243,7 @@ def test_accepted_matters_are_sighted_and_a_hotspot_found_is_alerted_on_its_matt
     )
     assert hot.data["township"] == result.sightings[2].township != ""
     [alert] = result.alerts
-    assert (alert.field, alert.offset) == ("g|hotspot|", 3)
+    assert (alert.field, alert.offset, alert.projected) == ("g|hotspot|", 3, False)
 
 
 def test_a_projection_only_replay_computes_what_the_projections_need_and_no_output(
