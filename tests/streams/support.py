@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,13 @@ from gridhub.kafka_admin import all_topics, delete_topics_with_prefix, ensure_to
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from gridhub.topics import Topics
+from streams.context import build_context
+from streams.deadlines import DeadlineIndex
+from streams.hotspots import HotspotCounter
+from streams.processor import Processor
+from streams.projections import Projector
+from streams.publisher import Row
+from streams.runtime import BatchRuntime
 from tests.conftest import FAST_CITY, ROOT
 
 TOWNSHIP_ACTOR = Actor(user_id="t01", role="township_hub", scope_kind="township", scope_code="T01")
@@ -58,6 +65,31 @@ class DictStore:
 
     def keep(self, key: bytes, value: bytes) -> None:
         self.data[key] = value
+
+
+def batch_runtime(
+    settings: Settings,
+    redis: Any,
+    publish: Callable[[Iterable[Row]], Awaitable[None]],
+    *,
+    threshold: int,
+    processor: Processor | None = None,
+) -> BatchRuntime:
+    """A worker's batch runtime over ``redis`` (a ``redis.asyncio`` client) and the matters
+    changelog of ``settings`` (created if missing), hotspots alerting at ``threshold``
+    matters within an hour; ``processor``: the test's own, else the worker's."""
+    ctx = build_context(settings)
+    keys = RedisKeys(settings.redis_prefix)
+    changelog = f"{settings.topic_prefix}matters-changelog"
+    ensure_topics(settings, [changelog])
+    return BatchRuntime(
+        processor or Processor(ctx, Topics.from_settings(settings)),
+        Projector(redis, keys, ctx),
+        DeadlineIndex(redis, keys),
+        HotspotCounter(redis, keys, threshold=threshold, window_seconds=3600),
+        DictStore(changelog),
+        publish,
+    )
 
 
 def city_with_category(base: Path, path: Path, category: dict[str, Any]) -> Path:

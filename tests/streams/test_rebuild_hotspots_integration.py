@@ -7,19 +7,13 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from gridhub.citydata import load_city
-from gridhub.kafka_admin import ensure_topics
 from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
-from streams.context import build_context
-from streams.deadlines import DeadlineIndex
-from streams.hotspots import HotspotCounter
-from streams.processor import InRecord, Processor
-from streams.projections import Projector
+from streams.processor import InRecord
 from streams.publisher import Publisher
 from streams.rebuild import rebuild
-from streams.runtime import BatchRuntime
 from tests.streams.support import (
-    DictStore,
+    batch_runtime,
     drop_topics,
     intake_matter,
     intake_record,
@@ -39,19 +33,9 @@ async def test_hotspot_alerts_are_not_projected_and_a_rebuild_brings_the_counts_
     are back: a fourth matter within the window raises nothing new."""
     settings = settings.model_copy(update={"hotspot_threshold": 2})
     topics = prepare_topics(settings)
-    ctx = build_context(settings)
     keys = RedisKeys(settings.redis_prefix)
-    changelog = f"{settings.topic_prefix}matters-changelog"
-    ensure_topics(settings, [changelog])
-    publisher = Publisher(lambda: producer)
-    runtime = BatchRuntime(
-        Processor(ctx, topics),
-        Projector(redis_client, keys, ctx),
-        DeadlineIndex(redis_client, keys),
-        HotspotCounter(redis_client, keys, threshold=2, window_seconds=3600),
-        DictStore(changelog),
-        publisher.publish,
-    )
+    publish = Publisher(lambda: producer).publish
+    runtime = batch_runtime(settings, redis_client, publish, threshold=2)
     grid = sorted(load_city(settings.city_file).grids)[0]
     a, b, c = (intake_matter("URB-STALL", grid=grid) for _ in range(3))
     try:

@@ -13,19 +13,14 @@ from aiokafka import AIOKafkaProducer
 from gridhub.citydata import load_city
 from gridhub.cloudevents import decode
 from gridhub.intake import IntakeMatter
-from gridhub.kafka_admin import ensure_topics
 from gridhub.kafka_read import read_topics
-from gridhub.keys import RedisKeys
 from gridhub.settings import Settings
 from streams.context import build_context
-from streams.deadlines import DeadlineIndex
-from streams.hotspots import HotspotCounter
 from streams.processor import BatchResult, InRecord, Processor
-from streams.projections import Projector
 from streams.publisher import Publisher, Row
 from streams.runtime import BatchRuntime
 from tests.streams.support import (
-    DictStore,
+    batch_runtime,
     drop_topics,
     intake_matter,
     intake_record,
@@ -40,7 +35,6 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
 ) -> None:
     topics = prepare_topics(settings)
     ctx = build_context(settings)
-    keys = RedisKeys(settings.redis_prefix)
     publisher = Publisher(lambda: producer)
     steps: list[str] = []
 
@@ -55,14 +49,8 @@ async def test_alerts_are_acknowledged_before_the_rest_of_the_batch_is_computed(
             super().finish(result)
 
     matters_changelog = f"{settings.topic_prefix}matters-changelog"
-    ensure_topics(settings, [matters_changelog])
-    runtime = BatchRuntime(
-        Observed(ctx, topics),
-        Projector(redis_client, keys, ctx),
-        DeadlineIndex(redis_client, keys),
-        HotspotCounter(redis_client, keys, threshold=3, window_seconds=3600),
-        DictStore(matters_changelog),
-        publish,
+    runtime = batch_runtime(
+        settings, redis_client, publish, threshold=3, processor=Observed(ctx, topics)
     )
     matters = [intake_matter("URB-STALL") for _ in range(3)]  # the third is a hotspot
     records = [
@@ -91,24 +79,13 @@ async def test_a_hotspot_spread_over_partitions_and_workers_raises_one_alert(
     with the same id if it held it, and raises none otherwise; a fifth matter, on a worker
     started afresh, raises none within the window."""
     topics = prepare_topics(settings)
-    ctx = build_context(settings)
-    keys = RedisKeys(settings.redis_prefix)
     publisher = Publisher(lambda: producer)
-    matters_changelog = f"{settings.topic_prefix}matters-changelog"
-    ensure_topics(settings, [matters_changelog])
     clients: list[aioredis.Redis] = []
 
     def worker() -> BatchRuntime:
         client = aioredis.from_url(str(settings.redis_url))
         clients.append(client)
-        return BatchRuntime(
-            Processor(ctx, topics),
-            Projector(client, keys, ctx),
-            DeadlineIndex(client, keys),
-            HotspotCounter(client, keys, threshold=3, window_seconds=3600),
-            DictStore(matters_changelog),
-            publisher.publish,
-        )
+        return batch_runtime(settings, client, publisher.publish, threshold=3)
 
     grid = sorted(load_city(settings.city_file).grids)[0]
     matters = [intake_matter("URB-STALL", grid=grid) for _ in range(5)]
